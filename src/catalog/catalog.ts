@@ -23,6 +23,12 @@ export interface Catalog {
    */
   claim(wamid: string, leaseMs: number, now?: Date): Promise<MediaRecord | undefined>;
 
+  /*
+   * markStored, markFailed and scheduleRetry change a row only while it is `processing`. Otherwise (the
+   * lease lapsed and another worker finished the row, or the wamid is unknown) they change nothing and
+   * throw a permanent PipelineError `catalog_conflict` naming the row's actual state.
+   */
+
   /** processing → stored. Clears lease and error fields. */
   markStored(wamid: string, result: StoredResult): Promise<void>;
 
