@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { envSchema } from './schema.ts';
 import { toConfig, type Config } from './config.ts';
 
@@ -11,20 +10,11 @@ export class ConfigError extends Error {
   }
 }
 
-export interface LoadOptions {
-  /** Read this .env file into the environment first (values already set win). */
-  envFile?: string | undefined;
-}
-
 /**
  * The one place that reads the environment. Every bad variable is reported at once, so a user fixes
  * their .env in one pass instead of one restart per mistake.
  */
-export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
-  options: LoadOptions = {},
-): Config {
-  if (options.envFile && existsSync(options.envFile)) process.loadEnvFile(options.envFile);
+export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(stripEmpty(env));
   if (!parsed.success) {
     throw new ConfigError(

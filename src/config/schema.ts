@@ -63,7 +63,7 @@ export const envSchema = z.object({
   MAX_ATTEMPTS: int(1, 100).default(8),
   RETRY_BASE_MS: int(1, 3_600_000).default(2_000),
   RETRY_MAX_MS: int(1, 86_400_000).default(10 * 60_000),
-  LEASE_MS: int(1_000, 86_400_000).default(5 * 60_000),
+  LEASE_MS: int(1_000, 86_400_000).default(2 * 60_000),
   RECONCILE_INTERVAL_MS: int(100, 86_400_000).default(60_000),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(20_000),
 });

@@ -1,0 +1,29 @@
+import type { MediaRecord } from '../catalog/media-record.ts';
+import { maskPhone } from '../shared/logger.ts';
+
+export interface TableRow {
+  record: MediaRecord;
+  /** Seconds from acceptance to the final state, when known. */
+  seconds?: number | undefined;
+}
+
+/** A plain-text table of catalog rows for terminals: message id, sender, status, path, size, time. */
+export function renderMediaTable(rows: readonly TableRow[]): string {
+  const header = ['message id', 'sender', 'status', 'stored path / error', 'dimensions', 'bytes', 'time'];
+  const lines = rows.map(({ record, seconds }) => [
+    shorten(record.wamid, 28),
+    maskPhone(record.senderPhone) ?? record.senderUserId ?? '-',
+    record.status,
+    record.status === 'failed' ? `${record.errorCode}: ${shorten(record.errorMessage ?? '', 60)}` : (record.storagePath ?? '-'),
+    record.width && record.height ? `${record.width}x${record.height}` : '-',
+    record.byteSize === undefined ? '-' : String(record.byteSize),
+    seconds === undefined ? '-' : `${seconds.toFixed(2)}s`,
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => (line[i] ?? '').length)));
+  const format = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [format(header), format(widths.map((w) => '-'.repeat(w))), ...lines.map(format)].join('\n');
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

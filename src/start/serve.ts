@@ -1,0 +1,50 @@
+import type { Config } from '../config/config.ts';
+import { createLogger } from '../shared/logger.ts';
+import { createService } from './compose.ts';
+import { removeServiceFile, writeServiceFile } from './service-file.ts';
+
+/** Problems that make the service useless; each is one line a user can act on. */
+export function startupProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (!config.whatsapp.accessToken && !config.graph.standin.enabled) {
+    problems.push(
+      'WHATSAPP_ACCESS_TOKEN is not set: set it to your Meta app\'s access token, or set GRAPH_STANDIN=true to download from the local Graph stand-in instead of Meta.',
+    );
+  }
+  if (config.whatsapp.appSecrets.length === 0) {
+    problems.push('APP_SECRET is not set: every webhook POST would be rejected. Copy it from your Meta app (App settings → Basic → App secret).');
+  }
+  return problems;
+}
+
+export async function serve(config: Config): Promise<void> {
+  const problems = startupProblems(config);
+  if (problems.length > 0) {
+    for (const problem of problems) console.error(`media-vault: ${problem}`);
+    process.exitCode = 1;
+    return;
+  }
+  const logger = createLogger(config.logLevel);
+  if (!config.whatsapp.verifyToken) logger.warn('WEBHOOK_VERIFY_TOKEN is not set: Meta\'s subscription handshake (GET /webhook) will be refused');
+
+  const service = await createService(config, logger);
+  const url = await service.start();
+  const localUrl = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+  await writeServiceFile(config.dataDir, { url: localUrl, pid: process.pid, adminToken: service.adminToken });
+  logger.info({ url, catalog: config.catalog.kind, storage: service.blobs.describe(), workers: config.dispatch.concurrency }, 'whatsapp-media-vault is serving POST /webhook');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: stop HTTP, drain workers, close catalog');
+    try {
+      await service.stop();
+      await removeServiceFile(config.dataDir);
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}

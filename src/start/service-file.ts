@@ -1,0 +1,44 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * A running `serve` leaves {url, pid, adminToken} in DATA_DIR/service.json (mode 0600) so that
+ * `media-vault list` on the same machine reads the catalog through it instead of opening the same PGlite
+ * directory a second time, which PGlite does not allow.
+ */
+export interface ServiceFile {
+  url: string;
+  pid: number;
+  adminToken: string;
+}
+
+const fileIn = (dataDir: string) => path.join(dataDir, 'service.json');
+
+export async function writeServiceFile(dataDir: string, info: ServiceFile): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(fileIn(dataDir), JSON.stringify(info), { mode: 0o600 });
+}
+
+export async function removeServiceFile(dataDir: string): Promise<void> {
+  await rm(fileIn(dataDir), { force: true });
+}
+
+/** The running service's file, or undefined when there is none or its process is gone. */
+export async function readLiveServiceFile(dataDir: string): Promise<ServiceFile | undefined> {
+  let info: ServiceFile;
+  try {
+    info = JSON.parse(await readFile(fileIn(dataDir), 'utf8')) as ServiceFile;
+  } catch {
+    return undefined;
+  }
+  return isAlive(info.pid) ? info : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
