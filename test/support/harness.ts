@@ -29,7 +29,12 @@ export interface Harness {
 }
 
 /** The real service on a loopback port, with the Graph stand-in serving ../shared/fixtures media. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Receives every log line (JSON) the service writes; without it the service is silent. */
+  logLines?: string[];
+}
+
+export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mv-e2e-'));
   const standin = createGraphStandin({ accessToken: ACCESS_TOKEN, media: await loadMediaMap(fixturePath('webhooks/media-map.json')) });
   const { baseUrl: graphUrl } = await standin.start();
@@ -49,7 +54,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     WORKER_CONCURRENCY: '2',
     ...env,
   });
-  const service = await createService(config, createLogger('silent'));
+  const logger = options.logLines
+    ? createLogger(config.logLevel, { write: (line: string) => void options.logLines?.push(line) })
+    : createLogger('silent');
+  const service = await createService(config, logger);
   const url = await service.start();
 
   const post = async (body: string, signature?: string | null) => {

@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeServiceFile } from '../../src/start/service-file.ts';
+import { fixturePath, webhookFixture } from '../support/fixtures.ts';
+import { APP_SECRET, startHarness, type Harness } from '../support/harness.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+/** Runs `media-vault …` as a user would, with only the given environment. */
+async function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['src/start/cli.ts', ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, ...env },
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let emptyDir: string;
+beforeAll(async () => {
+  emptyDir = await mkdtemp(path.join(os.tmpdir(), 'mv-cli-'));
+});
+afterAll(async () => rm(emptyDir, { recursive: true, force: true }));
+
+describe('media-vault serve refuses a useless configuration in one clear line', () => {
+  it('without WHATSAPP_ACCESS_TOKEN and without the stand-in', async () => {
+    const result = await cli(['serve'], { DATA_DIR: emptyDir, APP_SECRET: 'x' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/WHATSAPP_ACCESS_TOKEN is not set.*GRAPH_STANDIN=true/);
+  });
+
+  it('names every bad variable at once', async () => {
+    const result = await cli(['serve'], { DATA_DIR: emptyDir, PORT: '80a0', OUTPUT_FORMAT: 'png', MAX_IMAGE_EDGE: '-1' });
+    expect(result.code).not.toBe(0);
+    for (const name of ['PORT', 'OUTPUT_FORMAT', 'MAX_IMAGE_EDGE']) expect(result.stderr).toContain(name);
+  });
+});
+
+describe('media-vault send and list against a running service', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await writeServiceFile(h.dataDir, { url: h.url, pid: process.pid, adminToken: h.service.adminToken });
+  });
+  afterAll(async () => h?.close());
+
+  it('send signs fixtures as Meta does (escaped unicode) and the service accepts them', async () => {
+    const files = ['image-with-caption', 'statuses-only'].map((name) => fixturePath(`webhooks/${name}.json`));
+    const result = await cli(['send', ...files, '--url', `${h.url}/webhook`, '--secret', APP_SECRET]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^200 .*image-with-caption\.json/m);
+    const wamid = (JSON.parse(webhookFixture('image-with-caption')) as { entry: { changes: { value: { messages: { id: string }[] } }[] }[] }).entry[0]?.changes[0]?.value.messages[0]?.id ?? '';
+    expect((await h.waitForFinal([wamid]))[0]?.status).toBe('stored');
+  });
+
+  it('send exits non-zero when the service rejects the signature', async () => {
+    const result = await cli(['send', fixturePath('webhooks/sticker-static.json'), '--url', `${h.url}/webhook`, '--secret', 'wrong']);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toMatch(/^403 /m);
+  });
+
+  it('list reads through the running service (never opening its PGlite directory twice)', async () => {
+    const result = await cli(['list', '--json'], { DATA_DIR: h.dataDir });
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout) as { status: string; senderPhone?: string }[];
+    expect(rows.length).toBeGreaterThan(0);
+    const table = await cli(['list', '--status', 'stored'], { DATA_DIR: h.dataDir });
+    expect(table.stdout).toMatch(/message id\s+sender\s+status/);
+    expect(table.stdout).toContain('stored');
+    expect(table.stdout).not.toContain('5511987654321');
+  });
+});
