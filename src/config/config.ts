@@ -2,13 +2,22 @@ import path from 'node:path';
 import type { ParsedEnv } from './schema.ts';
 
 export type OutputFormat = 'jpeg' | 'webp' | 'avif';
-export type CatalogKind = 'pglite' | 'postgres';
-export type StorageKind = 'local';
+export type CatalogKind = 'pglite' | 'postgres' | 'supabase';
+export type StorageKind = 'local' | 'supabase';
 
 export interface MediaLimits {
   /** Largest download accepted per media kind, checked against the announced size and the bytes read. */
   maxBytes: { image: number; sticker: number; document: number };
   maxPixels: number;
+}
+
+export interface SupabaseConfig {
+  url: string | undefined;
+  key: string | undefined;
+  bucket: string;
+  /** Create the private bucket at start-up when it is missing. */
+  createBucket: boolean;
+  cacheControlSeconds: number;
 }
 
 export interface Config {
@@ -36,9 +45,8 @@ export interface Config {
     quality: number;
     keepOriginal: boolean;
   };
-  catalog: { kind: CatalogKind; pgliteDir: string; databaseUrl: string | undefined };
-  storage: { kind: StorageKind; localDir: string };
-  supabase: { url: string | undefined; key: string | undefined };
+  catalog: { kind: CatalogKind; pgliteDir: string; databaseUrl: string | undefined; supabase: SupabaseConfig };
+  storage: { kind: StorageKind; localDir: string; supabase: SupabaseConfig; signedUrlTtlSeconds: number };
   dispatch: {
     concurrency: number;
     maxAttempts: number;
@@ -53,7 +61,16 @@ export interface Config {
 export function toConfig(env: ParsedEnv): Config {
   const dataDir = path.resolve(env.DATA_DIR);
   const graphHost = new URL(env.GRAPH_API_BASE_URL).hostname;
-  const catalogKind: CatalogKind = env.CATALOG ?? (env.DATABASE_URL ? 'postgres' : 'pglite');
+  const supabaseSet = Boolean(env.SUPABASE_URL && env.SUPABASE_KEY);
+  // DATABASE_URL wins for the catalog (faster, transactional) even when Supabase is set too.
+  const catalogKind: CatalogKind = env.CATALOG ?? (env.DATABASE_URL ? 'postgres' : supabaseSet ? 'supabase' : 'pglite');
+  const supabase: SupabaseConfig = {
+    url: env.SUPABASE_URL?.replace(/\/+$/, ''),
+    key: env.SUPABASE_KEY,
+    bucket: env.SUPABASE_BUCKET,
+    createBucket: env.SUPABASE_CREATE_BUCKET,
+    cacheControlSeconds: env.SUPABASE_CACHE_CONTROL_SECONDS,
+  };
   return deepFreeze({
     http: {
       host: env.HOST,
@@ -93,9 +110,14 @@ export function toConfig(env: ParsedEnv): Config {
       kind: catalogKind,
       pgliteDir: path.join(dataDir, 'catalog'),
       databaseUrl: env.DATABASE_URL,
+      supabase,
     },
-    storage: { kind: env.STORAGE, localDir: path.join(dataDir, 'media') },
-    supabase: { url: env.SUPABASE_URL, key: env.SUPABASE_KEY },
+    storage: {
+      kind: env.STORAGE ?? (supabaseSet ? 'supabase' : 'local'),
+      localDir: path.join(dataDir, 'media'),
+      supabase,
+      signedUrlTtlSeconds: env.SIGNED_URL_TTL_SECONDS,
+    },
     dispatch: {
       concurrency: env.WORKER_CONCURRENCY,
       maxAttempts: env.MAX_ATTEMPTS,

@@ -41,6 +41,11 @@ function crossFieldProblems(config: Config): string[] {
   if (config.catalog.kind === 'postgres' && !config.catalog.databaseUrl) {
     problems.push('CATALOG=postgres needs DATABASE_URL (a postgres:// connection string).');
   }
+  for (const [port, kind] of [['CATALOG', config.catalog.kind], ['STORAGE', config.storage.kind]] as const) {
+    if (kind === 'supabase' && (!config.catalog.supabase.url || !config.catalog.supabase.key)) {
+      problems.push(`${port}=supabase needs SUPABASE_URL and SUPABASE_KEY (the service-role key).`);
+    }
+  }
   if (config.dispatch.retryMaxMs < config.dispatch.retryBaseMs) {
     problems.push('RETRY_MAX_MS must be at least RETRY_BASE_MS.');
   }

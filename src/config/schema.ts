@@ -55,9 +55,16 @@ export const envSchema = z.object({
   OUTPUT_QUALITY: int(1, 100).default(82),
   KEEP_ORIGINAL: boolFromEnv.default(false),
 
-  CATALOG: z.enum(['pglite', 'postgres']).optional(),
+  CATALOG: z.enum(['pglite', 'postgres', 'supabase']).optional(),
   DATABASE_URL: optionalText,
-  STORAGE: z.enum(['local']).default('local'),
+  STORAGE: z.enum(['local', 'supabase']).optional(),
+  SUPABASE_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{1,62}$/, 'must be a bucket name: lowercase letters, digits, _ . -')
+    .default('whatsapp-images'),
+  SUPABASE_CREATE_BUCKET: boolFromEnv.default(false),
+  SUPABASE_CACHE_CONTROL_SECONDS: int(0, 31_536_000).default(3600),
+  SIGNED_URL_TTL_SECONDS: int(1, 7 * 24 * 3600).default(3600),
 
   WORKER_CONCURRENCY: int(1, 256).default(os.availableParallelism()),
   MAX_ATTEMPTS: int(1, 100).default(8),

@@ -40,6 +40,15 @@ describe('configuration', () => {
     expect(config.graph.allowedHosts).toEqual(['127.0.0.1', 'lookaside.fbsbx.com', 'cdn.example.com']);
   });
 
+  it('derives the adapters from what is set: Supabase for both, DATABASE_URL winning the catalog', () => {
+    const supabase = { SUPABASE_URL: 'https://abc.supabase.co/', SUPABASE_KEY: 'k' };
+    expect(loadConfig(supabase)).toMatchObject({ catalog: { kind: 'supabase' }, storage: { kind: 'supabase', supabase: { url: 'https://abc.supabase.co', bucket: 'whatsapp-images' } } });
+    expect(loadConfig({ ...supabase, DATABASE_URL: 'postgres://db/x' })).toMatchObject({ catalog: { kind: 'postgres' }, storage: { kind: 'supabase' } });
+    expect(loadConfig({ ...supabase, STORAGE: 'local', CATALOG: 'pglite' })).toMatchObject({ catalog: { kind: 'pglite' }, storage: { kind: 'local' } });
+    expect(() => loadConfig({ STORAGE: 'supabase' })).toThrow(/STORAGE=supabase needs SUPABASE_URL and SUPABASE_KEY/);
+    expect(() => loadConfig({ SUPABASE_BUCKET: 'Not A Bucket' })).toThrow(/SUPABASE_BUCKET/);
+  });
+
   it('refuses CATALOG=postgres without DATABASE_URL', () => {
     expect(() => loadConfig({ CATALOG: 'postgres' })).toThrow(/DATABASE_URL/);
   });
