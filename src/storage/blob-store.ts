@@ -6,6 +6,8 @@ export interface BlobStore {
   get(key: string): Promise<{ bytes: Buffer; contentType: string }>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** A time-limited URL that serves the object to whoever holds it. Only stores that can sign have it. */
+  signedUrl?(key: string, expiresInSeconds: number): Promise<string>;
   /** A short description for logs and the doctor ("local disk at /srv/data/media"). */
   describe(): string;
 }

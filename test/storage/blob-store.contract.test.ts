@@ -7,6 +7,9 @@ import type { BlobStore } from '../../src/storage/blob-store.ts';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.ts';
 import { storageKeyFor } from '../../src/storage/storage-key.ts';
 import { PipelineError } from '../../src/shared/pipeline-error.ts';
+import { SupabaseBlobStore } from '../../src/storage/supabase-blob-store.ts';
+import { ANON_KEY, SERVICE_ROLE_KEY } from '../support/fake-supabase/keys.ts';
+import { startFakeSupabase } from '../support/fake-supabase/server.ts';
 
 /** What the suite needs besides the port; adapters that cannot inspect their backing store leave hooks out. */
 interface BlobStoreUnderTest {
@@ -35,6 +38,25 @@ const adapters: { name: string; open(): Promise<BlobStoreUnderTest> }[] = [
             .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name))),
         absoluteProbe: path.join(parent, 'absolute-target.jpg'),
         teardown: () => rm(parent, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    // supabase-js really builds and sends every call; the fake answers as Supabase Storage does.
+    name: 'Supabase Storage (supabase-js against the fake Supabase server)',
+    open: async () => {
+      const fake = await startFakeSupabase({ serviceRoleKey: SERVICE_ROLE_KEY, anonKey: ANON_KEY });
+      const bucket = 'contract-bucket';
+      fake.storage.createBucket(bucket);
+      fake.storage.createBucket('neighbour');
+      const store = new SupabaseBlobStore({ url: fake.url, key: SERVICE_ROLE_KEY, bucket, createBucket: false, cacheControlSeconds: 3600 });
+      return {
+        store,
+        outsideRoot: async () =>
+          [...fake.storage.buckets.values()].filter((b) => b.id !== bucket).flatMap((b) => [...b.objects.keys()].map((k) => `${b.id}/${k}`)),
+        allFiles: async () => [...fake.storage.buckets.get(bucket)!.objects.keys()],
+        absoluteProbe: '/tmp/absolute-target.jpg',
+        teardown: () => fake.close(),
       };
     },
   },

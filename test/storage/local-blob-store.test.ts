@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.ts';
 import { createBlobStore } from '../../src/storage/create-blob-store.ts';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.ts';
 import { PipelineError } from '../../src/shared/pipeline-error.ts';
@@ -49,7 +50,7 @@ describe('LocalBlobStore specifics', () => {
   });
 
   it('is built from config by the factory, without touching the disk', async () => {
-    const store = createBlobStore({ kind: 'local', localDir: root });
+    const store = createBlobStore({ ...loadConfig({ DATA_DIR: parent }).storage, kind: 'local', localDir: root });
     expect(store).toBeInstanceOf(LocalBlobStore);
     expect(store.describe()).toBe(`local disk at ${root}`);
     expect(await readdir(parent)).toEqual([]);
