@@ -5,8 +5,12 @@ import { applyMigrations, migrations } from '../../src/catalog/migrations.ts';
 import { openPgliteCatalog } from '../../src/catalog/pglite-catalog.ts';
 import { openPostgresCatalog } from '../../src/catalog/postgres-catalog.ts';
 import type { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
+import { openSupabaseCatalog } from '../../src/catalog/supabase-catalog.ts';
 import { PipelineError } from '../../src/shared/pipeline-error.ts';
-import { createTestDatabase, media } from './databases.ts';
+import { startFakeSupabase } from '../support/fake-supabase/server.ts';
+import { SERVICE_ROLE_KEY } from '../support/fake-supabase/keys.ts';
+import { ensureSupabaseRoles } from '../support/fake-supabase/supabase-roles.ts';
+import { BASE_DATABASE_URL, createTestDatabase, media } from './databases.ts';
 
 /** What the suite needs beyond the port itself, so adapters without SQL (PostgREST) can join later. */
 interface CatalogUnderTest {
@@ -58,6 +62,27 @@ const adapters: { name: string; open(): Promise<CatalogUnderTest> }[] = [
         await catalog.close();
         await database.drop();
       });
+    },
+  },
+  {
+    // supabase-js against the fake PostgREST, which runs every request on a real PostgreSQL database
+    // (migrated by the SQL catalog); the SQL side only resets the table and reads raw columns.
+    name: 'Supabase REST (fake PostgREST)',
+    open: async () => {
+      await ensureSupabaseRoles(BASE_DATABASE_URL);
+      const database = await createTestDatabase();
+      const sql = await openPostgresCatalog(database.url);
+      const fake = await startFakeSupabase({ serviceRoleKey: SERVICE_ROLE_KEY, databaseUrl: database.url });
+      const catalog = await openSupabaseCatalog({
+        url: fake.url, key: SERVICE_ROLE_KEY, bucket: 'whatsapp-images', createBucket: false, cacheControlSeconds: 3600,
+      });
+      const harness = sqlHarness(sql, async () => {
+        await catalog.close();
+        await fake.close();
+        await sql.close();
+        await database.drop();
+      });
+      return { ...harness, catalog };
     },
   },
 ];

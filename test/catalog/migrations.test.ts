@@ -9,6 +9,7 @@ import { migrations } from '../../src/catalog/migrations.ts';
 import { openPgliteCatalog, pgliteSqlClient } from '../../src/catalog/pglite-catalog.ts';
 import { openPostgresCatalog } from '../../src/catalog/postgres-catalog.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
 import { applyMigrations } from '../../src/catalog/migrations.ts';
 import { createTestDatabase, media, type TestDatabase } from './databases.ts';
 
@@ -65,7 +66,9 @@ describe('migrations on PostgreSQL (127.0.0.1)', () => {
     const first = await openPostgresCatalog(database.url);
     await first.accept([item]);
     await first.close();
-    const second = await createCatalog({ kind: 'postgres', databaseUrl: database.url, pgliteDir: '/nonexistent' });
+    const second = await createCatalog({
+      kind: 'postgres', databaseUrl: database.url, pgliteDir: '/nonexistent', supabase: loadConfig({}).catalog.supabase,
+    });
     try {
       expect((await second.get(item.wamid))?.status).toBe('received');
     } finally {
