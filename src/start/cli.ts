@@ -4,6 +4,7 @@ import { loadConfig, ConfigError } from '../config/load-config.ts';
 import { readEnvironment } from '../config/read-environment.ts';
 import type { Config } from '../config/config.ts';
 import { createGraphStandin, loadMediaMap } from '../whatsapp/graph-standin.ts';
+import { runDoctor } from '../doctor/run-doctor.ts';
 import { runDemo } from './demo/run-demo.ts';
 import { listMedia } from './list.ts';
 import { renderMediaTable } from './media-table.ts';
@@ -65,6 +66,13 @@ program
   .action(async (options: { status?: 'received' | 'processing' | 'stored' | 'failed'; limit: string; json?: boolean }) => {
     const records = await listMedia(config(), { status: options.status, limit: Number(options.limit) });
     console.log(options.json ? JSON.stringify(records, null, 2) : renderMediaTable(records.map((record) => ({ record }))));
+  });
+
+program
+  .command('doctor')
+  .description('Check the configuration end to end (keys, catalog table, bucket, write/read/sign/delete) and say how to fix what fails')
+  .action(async () => {
+    process.exitCode = await runDoctor(config());
   });
 
 program

@@ -12,7 +12,7 @@ import { createWebhookIngress } from '../ingress/webhook-ingress.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Metrics } from '../shared/metrics.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import { createBlobStore } from '../storage/create-blob-store.ts';
+import { createBlobStore, ensureBucket } from '../storage/create-blob-store.ts';
 import { createGraphMediaClient } from '../whatsapp/graph-media-client.ts';
 import { startEmbeddedStandin, type EmbeddedStandin } from './embedded-standin.ts';
 
@@ -35,10 +35,20 @@ export interface Service {
 /** The composition root: the only place that knows which adapter runs behind each port. */
 export async function createService(config: Config, logger: Logger): Promise<Service> {
   const metrics = new Metrics();
-  const standin = config.graph.standin.enabled ? await startEmbeddedStandin(config, logger) : undefined;
-  const downloader = createDownloader(config, standin);
-  const catalog = await createCatalog(config.catalog);
+  // Fast start-up checks first: a bad key, a public or missing bucket, or a lagging table stop here.
   const blobs = createBlobStore(config.storage);
+  await ensureBucket(blobs);
+  const catalog = await createCatalog(config.catalog);
+  let standin: EmbeddedStandin | undefined;
+  let downloader: MediaDownloader;
+  try {
+    standin = config.graph.standin.enabled ? await startEmbeddedStandin(config, logger) : undefined;
+    downloader = createDownloader(config, standin);
+  } catch (error) {
+    await catalog.close();
+    await standin?.close();
+    throw error;
+  }
   const queue = createInProcessQueue({ concurrency: config.dispatch.concurrency, logger });
   const reconciler = createReconciler({ catalog, queue, intervalMs: config.dispatch.reconcileIntervalMs, logger });
   const adminToken = config.http.adminToken ?? randomBytes(24).toString('base64url');

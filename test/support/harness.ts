@@ -38,26 +38,34 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mv-e2e-'));
   const standin = createGraphStandin({ accessToken: ACCESS_TOKEN, media: await loadMediaMap(fixturePath('webhooks/media-map.json')) });
   const { baseUrl: graphUrl } = await standin.start();
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
-    PHONE_NUMBER_ID: '100000000000001',
-    APP_SECRET,
-    WEBHOOK_VERIFY_TOKEN: VERIFY_TOKEN,
-    GRAPH_API_BASE_URL: graphUrl,
-    HTTP_TIMEOUT_MS: '1500',
-    RETRY_BASE_MS: '20',
-    RETRY_MAX_MS: '100',
-    WORKER_CONCURRENCY: '2',
-    ...env,
-  });
-  const logger = options.logLines
-    ? createLogger(config.logLevel, { write: (line: string) => void options.logLines?.push(line) })
-    : createLogger('silent');
-  const service = await createService(config, logger);
+  let config: Config;
+  let service: Service;
+  try {
+    config = loadConfig({
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
+      PHONE_NUMBER_ID: '100000000000001',
+      APP_SECRET,
+      WEBHOOK_VERIFY_TOKEN: VERIFY_TOKEN,
+      GRAPH_API_BASE_URL: graphUrl,
+      HTTP_TIMEOUT_MS: '1500',
+      RETRY_BASE_MS: '20',
+      RETRY_MAX_MS: '100',
+      WORKER_CONCURRENCY: '2',
+      ...env,
+    });
+    const logger = options.logLines
+      ? createLogger(config.logLevel, { write: (line: string) => void options.logLines?.push(line) })
+      : createLogger('silent');
+    service = await createService(config, logger);
+  } catch (error) {
+    await standin.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const url = await service.start();
 
   const post = async (body: string, signature?: string | null) => {
