@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfig, ConfigError } from '../config/load-config.ts';
 import { readEnvironment } from '../config/read-environment.ts';
@@ -12,9 +13,16 @@ import { sendPayloads } from './send.ts';
 import { serve } from './serve.ts';
 
 const env = readEnvironment();
+
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 const config = (): Config => loadConfig(env);
 
-const program = new Command('media-vault').description('Keep the photos customers send to your WhatsApp Business number.');
+const program = new Command('media-vault')
+  .description('Keep the photos customers send to your WhatsApp Business number.')
+  .version(packageVersion());
 
 program
   .command('serve')
@@ -84,7 +92,7 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(`media-vault: ${error.message}`);
-  else console.error(`media-vault: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = process.exitCode || 1;
+  console.error(`media-vault: ${error instanceof Error ? error.message : String(error)}`);
+  // Exit now: a half-started service (an open catalog, a timer) must not keep the process alive.
+  process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : 1);
 });

@@ -27,7 +27,10 @@ async function listThroughService(baseUrl: string, adminToken: string, options: 
   const query = new URLSearchParams({ limit: String(options.limit) });
   if (options.status) query.set('status', options.status);
   const response = await fetch(`${baseUrl}/admin/media?${query}`, { headers: { authorization: `Bearer ${adminToken}` } });
-  if (!response.ok) throw new Error(`The running service answered ${response.status} to the list request.`);
+  if (!response.ok) {
+    const reason = ((await response.json().catch(() => ({}))) as { message?: string }).message ?? '';
+    throw new Error(`The running service answered ${response.status} to the list request. ${reason}`.trim());
+  }
   const { items } = (await response.json()) as { items: MediaRecord[] };
   return items;
 }

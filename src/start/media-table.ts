@@ -9,15 +9,17 @@ export interface TableRow {
 
 /** A plain-text table of catalog rows for terminals: message id, sender, status, path, size, time. */
 export function renderMediaTable(rows: readonly TableRow[]): string {
-  const header = ['message id', 'sender', 'status', 'stored path / error', 'dimensions', 'bytes', 'time'];
+  const timed = rows.some((row) => row.seconds !== undefined);
+  const header = ['message id', 'sender', 'status', 'stored path / error', 'dimensions', 'bytes', ...(timed ? ['time'] : [])];
   const lines = rows.map(({ record, seconds }) => [
-    shorten(record.wamid, 28),
+    // wamids of one sender share a long prefix; the tail tells them apart.
+    record.wamid.length <= 24 ? record.wamid : `…${record.wamid.slice(-23)}`,
     maskPhone(record.senderPhone) ?? record.senderUserId ?? '-',
     record.status,
-    record.status === 'failed' ? `${record.errorCode}: ${shorten(record.errorMessage ?? '', 60)}` : (record.storagePath ?? '-'),
+    record.status === 'failed' ? `${record.errorCode}: ${shorten(record.errorMessage ?? '', 90)}` : (record.storagePath ?? '-'),
     record.width && record.height ? `${record.width}x${record.height}` : '-',
     record.byteSize === undefined ? '-' : String(record.byteSize),
-    seconds === undefined ? '-' : `${seconds.toFixed(2)}s`,
+    ...(timed ? [seconds === undefined ? '-' : `${seconds.toFixed(2)}s`] : []),
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => (line[i] ?? '').length)));
   const format = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();

@@ -26,10 +26,16 @@ export async function sendPayloads(files: readonly string[], options: SendOption
 }
 
 export async function postSigned(url: string, body: Buffer, secret: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, secret) },
-    body: new Uint8Array(body),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, secret) },
+      body: new Uint8Array(body),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new Error(`could not reach ${url} (${cause}): is the service running? Start it with \`npm start\`, or pass --url.`, { cause: error });
+  }
   return { status: response.status, body: await response.text() };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createService } from './compose.ts';
-import { removeServiceFile, writeServiceFile } from './service-file.ts';
+import { readLiveServiceFile, removeServiceFile, writeServiceFile } from './service-file.ts';
 
 /** Problems that make the service useless; each is one line a user can act on. */
 export function startupProblems(config: Config): string[] {
@@ -24,11 +24,25 @@ export async function serve(config: Config): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // PGlite allows one process per directory; a second one would corrupt or silently diverge.
+  const other = config.catalog.kind === 'pglite' ? await readLiveServiceFile(config.dataDir) : undefined;
+  if (other && other.pid !== process.pid) {
+    console.error(`media-vault: another media-vault (pid ${other.pid}, ${other.url}) is already using DATA_DIR ${config.dataDir}; the embedded catalog allows one process. Stop it, or give this one another DATA_DIR.`);
+    process.exitCode = 1;
+    return;
+  }
   const logger = createLogger(config.logLevel);
   if (!config.whatsapp.verifyToken) logger.warn('WEBHOOK_VERIFY_TOKEN is not set: Meta\'s subscription handshake (GET /webhook) will be refused');
 
   const service = await createService(config, logger);
-  const url = await service.start();
+  let url: string;
+  try {
+    url = await service.start();
+  } catch (error) {
+    // Close what was opened (catalog, workers), or the process would linger holding them.
+    await service.stop();
+    throw error;
+  }
   const localUrl = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
   await writeServiceFile(config.dataDir, { url: localUrl, pid: process.pid, adminToken: service.adminToken });
   logger.info({ url, catalog: config.catalog.kind, storage: service.blobs.describe(), workers: config.dispatch.concurrency }, 'whatsapp-media-vault is serving POST /webhook');
@@ -40,7 +54,7 @@ export async function serve(config: Config): Promise<void> {
     logger.info({ signal }, 'shutting down: stop HTTP, drain workers, close catalog');
     try {
       await service.stop();
-      await removeServiceFile(config.dataDir);
+      await removeServiceFile(config.dataDir, process.pid);
     } finally {
       process.exit(0);
     }

@@ -19,19 +19,24 @@ export async function writeServiceFile(dataDir: string, info: ServiceFile): Prom
   await writeFile(fileIn(dataDir), JSON.stringify(info), { mode: 0o600 });
 }
 
-export async function removeServiceFile(dataDir: string): Promise<void> {
-  await rm(fileIn(dataDir), { force: true });
+/** Removes the file only if it is this process's, so stopping one service never orphans another's. */
+export async function removeServiceFile(dataDir: string, pid: number): Promise<void> {
+  const info = await readServiceFile(dataDir);
+  if (info?.pid === pid) await rm(fileIn(dataDir), { force: true });
 }
 
 /** The running service's file, or undefined when there is none or its process is gone. */
 export async function readLiveServiceFile(dataDir: string): Promise<ServiceFile | undefined> {
-  let info: ServiceFile;
+  const info = await readServiceFile(dataDir);
+  return info && isAlive(info.pid) ? info : undefined;
+}
+
+async function readServiceFile(dataDir: string): Promise<ServiceFile | undefined> {
   try {
-    info = JSON.parse(await readFile(fileIn(dataDir), 'utf8')) as ServiceFile;
+    return JSON.parse(await readFile(fileIn(dataDir), 'utf8')) as ServiceFile;
   } catch {
     return undefined;
   }
-  return isAlive(info.pid) ? info : undefined;
 }
 
 function isAlive(pid: number): boolean {

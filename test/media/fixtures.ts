@@ -3,8 +3,8 @@ import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { processImage, type ProcessedImage, type ProcessImageOptions } from '../../src/media/process-image.ts';
 
-// The shared fixtures live beside the repo (../shared/fixtures from its root), read-only.
-export const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures');
+export { FIXTURES } from '../support/fixtures.ts';
+import { FIXTURES } from '../support/fixtures.ts';
 
 export const OPTIONS: ProcessImageOptions = { maxEdge: 2048, format: 'jpeg', quality: 80, maxPixels: 50_000_000 };
 

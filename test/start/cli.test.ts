@@ -81,3 +81,31 @@ describe('media-vault send and list against a running service', () => {
     expect(table.stdout).not.toContain('5511987654321');
   });
 });
+
+describe('media-vault serve fails fast instead of hanging', () => {
+  const env = (dataDir: string, port: string) => ({ DATA_DIR: dataDir, PORT: port, HOST: '127.0.0.1', APP_SECRET: 'x', WHATSAPP_ACCESS_TOKEN: 't', LOG_LEVEL: 'error' });
+
+  it('exits non-zero with one clear line when the port is taken', async () => {
+    const h = await startHarness();
+    try {
+      const port = new URL(h.url).port;
+      const result = await cli(['serve'], env(emptyDir, port));
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a second service on the same embedded catalog directory', async () => {
+    const h = await startHarness();
+    try {
+      await writeServiceFile(h.dataDir, { url: h.url, pid: process.pid, adminToken: h.service.adminToken });
+      const result = await cli(['serve'], env(h.dataDir, '0'));
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`already using DATA_DIR.*pid ${process.pid}|pid ${process.pid}.*already using DATA_DIR`));
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** ../shared/fixtures, read-only test data beside the repository. */
-export const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures');
+/** ../shared/fixtures, read-only test data beside the repository (FIXTURES_DIR points elsewhere). */
+export const FIXTURES = process.env.FIXTURES_DIR ?? path.resolve(import.meta.dirname, '../../../shared/fixtures');
 
 export function fixturePath(relative: string): string {
   return path.join(FIXTURES, relative);

@@ -8,7 +8,7 @@ import { PipelineError } from '../../src/shared/pipeline-error.ts';
 import { createGraphMediaClient, type GraphMediaClientOptions } from '../../src/whatsapp/graph-media-client.ts';
 import { createGraphStandin, type GraphStandin } from '../../src/whatsapp/graph-standin.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures');
+import { FIXTURES } from '../support/fixtures.ts';
 const TOKEN = 'EAAGtest-access-token-0123456789';
 const USER_AGENT = 'media-vault-test/1.0 (+graph-client-suite)';
 const MAX = 5 * 1024 * 1024;

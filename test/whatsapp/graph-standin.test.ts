@@ -7,7 +7,7 @@ import { PipelineError } from '../../src/shared/pipeline-error.ts';
 import { createGraphMediaClient } from '../../src/whatsapp/graph-media-client.ts';
 import { createGraphStandin, type GraphStandin, loadMediaMap } from '../../src/whatsapp/graph-standin.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures');
+import { FIXTURES } from '../support/fixtures.ts';
 const MEDIA_MAP = path.join(FIXTURES, 'webhooks/media-map.json');
 const TOKEN = 'standin-test-token';
 
