@@ -38,26 +38,12 @@ export interface StoredResult {
   originalPath: string | undefined;
 }
 
-export interface MediaRecord {
+/** A catalog row: what was accepted, plus what processing found out and the work bookkeeping. */
+export interface MediaRecord extends Omit<AcceptedMedia, 'metaError'> {
   id: string;
   createdAt: Date;
   updatedAt: Date;
-  wamid: string;
   status: MediaStatus;
-  kind: MediaKind;
-  mediaId: string | undefined;
-  announcedMimeType: string | undefined;
-  announcedSha256: string | undefined;
-  mediaUrl: string | undefined;
-  caption: string | undefined;
-  filename: string | undefined;
-  animated: boolean | undefined;
-  forwarded: boolean;
-  senderPhone: string | undefined;
-  senderUserId: string | undefined;
-  phoneNumberId: string | undefined;
-  wabaId: string | undefined;
-  messageTimestamp: Date;
   // Set once stored (seed columns: storage_path, mime_type, file_size_kb).
   storagePath: string | undefined;
   mimeType: string | undefined;
