@@ -4,6 +4,7 @@ import type { ParsedEnv } from './schema.ts';
 export type OutputFormat = 'jpeg' | 'webp' | 'avif';
 export type CatalogKind = 'pglite' | 'postgres' | 'supabase';
 export type StorageKind = 'local' | 'supabase';
+export type DispatchKind = 'inprocess' | 'bullmq';
 
 export interface MediaLimits {
   /** Largest download accepted per media kind, checked against the announced size and the bytes read. */
@@ -21,7 +22,7 @@ export interface SupabaseConfig {
 }
 
 export interface Config {
-  http: { host: string; port: number; bodyLimitBytes: number; adminToken: string | undefined };
+  http: { host: string; port: number; bodyLimitBytes: number; requestTimeoutMs: number; adminToken: string | undefined };
   logLevel: string;
   dataDir: string;
   whatsapp: {
@@ -48,6 +49,11 @@ export interface Config {
   catalog: { kind: CatalogKind; pgliteDir: string; databaseUrl: string | undefined; supabase: SupabaseConfig };
   storage: { kind: StorageKind; localDir: string; supabase: SupabaseConfig; signedUrlTtlSeconds: number };
   dispatch: {
+    /** inprocess: a worker pool in this process; bullmq: jobs in Redis, shared by every process on REDIS_URL. */
+    kind: DispatchKind;
+    redisUrl: string | undefined;
+    queueName: string;
+    /** Jobs this process runs at once (with BullMQ: per process). */
     concurrency: number;
     maxAttempts: number;
     retryBaseMs: number;
@@ -76,6 +82,7 @@ export function toConfig(env: ParsedEnv): Config {
       host: env.HOST,
       port: env.PORT,
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.WEBHOOK_REQUEST_TIMEOUT_MS,
       adminToken: env.ADMIN_TOKEN,
     },
     logLevel: env.LOG_LEVEL,
@@ -119,6 +126,9 @@ export function toConfig(env: ParsedEnv): Config {
       signedUrlTtlSeconds: env.SIGNED_URL_TTL_SECONDS,
     },
     dispatch: {
+      kind: env.DISPATCH ?? (env.REDIS_URL ? 'bullmq' : 'inprocess'),
+      redisUrl: env.REDIS_URL,
+      queueName: env.QUEUE_NAME,
       concurrency: env.WORKER_CONCURRENCY,
       maxAttempts: env.MAX_ATTEMPTS,
       retryBaseMs: env.RETRY_BASE_MS,

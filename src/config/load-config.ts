@@ -46,6 +46,9 @@ function crossFieldProblems(config: Config): string[] {
       problems.push(`${port}=supabase needs SUPABASE_URL and SUPABASE_KEY (the service-role key).`);
     }
   }
+  if (config.dispatch.kind === 'bullmq' && !config.dispatch.redisUrl) {
+    problems.push('DISPATCH=bullmq needs REDIS_URL (a redis:// connection string).');
+  }
   if (config.dispatch.retryMaxMs < config.dispatch.retryBaseMs) {
     problems.push('RETRY_MAX_MS must be at least RETRY_BASE_MS.');
   }

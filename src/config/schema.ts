@@ -44,6 +44,7 @@ export const envSchema = z.object({
   DOWNLOAD_USER_AGENT: z.string().min(1).default('whatsapp-media-vault/0.1 (+https://www.npmjs.com/package/whatsapp-media-vault)'),
 
   WEBHOOK_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  WEBHOOK_REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
   ADMIN_TOKEN: optionalText,
 
   MAX_IMAGE_BYTES: int(1, 512 * 1024 * 1024).default(8 * 1024 * 1024),
@@ -73,6 +74,13 @@ export const envSchema = z.object({
   LEASE_MS: int(1_000, 86_400_000).default(2 * 60_000),
   RECONCILE_INTERVAL_MS: int(100, 86_400_000).default(60_000),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(20_000),
+
+  DISPATCH: z.enum(['inprocess', 'bullmq']).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _ . - (BullMQ forbids ":")')
+    .default('media-vault'),
 });
 
 export type Env = z.input<typeof envSchema>;

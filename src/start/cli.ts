@@ -11,8 +11,11 @@ import { listMedia } from './list.ts';
 import { renderMediaTable } from './media-table.ts';
 import { sendPayloads } from './send.ts';
 import { serve } from './serve.ts';
+import { runWorker } from './worker.ts';
 
 const env = readEnvironment();
+// Catalog files, stored photos and the admin token file are the customers' data: readable by this user only.
+process.umask(0o077);
 
 function packageVersion(): string {
   const file = new URL('../../package.json', import.meta.url);
@@ -28,6 +31,11 @@ program
   .command('serve')
   .description('Run the webhook service (reads .env; see .env.example)')
   .action(async () => serve(config()));
+
+program
+  .command('worker')
+  .description('Run extra workers without the HTTP server (needs REDIS_URL and a shared catalog: DATABASE_URL or Supabase)')
+  .action(async () => runWorker(config()));
 
 program
   .command('send')

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/catalog.ts';
 import { createCatalog } from '../catalog/create-catalog.ts';
 import type { Config } from '../config/config.ts';
-import { createInProcessQueue } from '../dispatch/in-process-queue.ts';
+import { createWorkQueue } from '../dispatch/create-work-queue.ts';
 import { createMediaJob, type MediaDownloader } from '../dispatch/media-job.ts';
 import { createReconciler, type Reconciler } from '../dispatch/reconciler.ts';
 import type { WorkQueue } from '../dispatch/work-queue.ts';
@@ -16,24 +16,32 @@ import { createBlobStore, ensureBucket } from '../storage/create-blob-store.ts';
 import { createGraphMediaClient } from '../whatsapp/graph-media-client.ts';
 import { startEmbeddedStandin, type EmbeddedStandin } from './embedded-standin.ts';
 
-export interface Service {
-  app: FastifyInstance;
+/** Everything but HTTP: catalog, blobs, downloader, queue, workers and reconciler. */
+export interface Pipeline {
   catalog: Catalog;
   blobs: BlobStore;
   queue: WorkQueue;
   reconciler: Reconciler;
   metrics: Metrics;
-  adminToken: string;
   /** Set when GRAPH_STANDIN is on: the local Graph the service downloads from. */
   standin: EmbeddedStandin | undefined;
-  /** Starts workers and the reconciler, then listens; resolves to the base URL. */
+  /** Starts the workers and the reconciler. */
+  start(): void;
+  /** Stops the reconciler, drains workers (up to SHUTDOWN_GRACE_MS), closes the queue and the catalog. */
+  stop(): Promise<void>;
+}
+
+export interface Service extends Pipeline {
+  app: FastifyInstance;
+  adminToken: string;
+  /** Listens, then starts workers and the reconciler; resolves to the base URL. */
   start(): Promise<string>;
-  /** Shutdown in phases: stop HTTP, stop the reconciler, drain workers, close the catalog. */
+  /** Shutdown in phases: stop HTTP, stop the reconciler, drain workers, close queue and catalog. */
   stop(): Promise<void>;
 }
 
 /** The composition root: the only place that knows which adapter runs behind each port. */
-export async function createService(config: Config, logger: Logger): Promise<Service> {
+export async function createPipeline(config: Config, logger: Logger): Promise<Pipeline> {
   const metrics = new Metrics();
   // Fast start-up checks first: a bad key, a public or missing bucket, or a lagging table stop here.
   const blobs = createBlobStore(config.storage);
@@ -41,50 +49,75 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   const catalog = await createCatalog(config.catalog);
   let standin: EmbeddedStandin | undefined;
   let downloader: MediaDownloader;
+  let queue: WorkQueue;
   try {
     standin = config.graph.standin.enabled ? await startEmbeddedStandin(config, logger) : undefined;
     downloader = createDownloader(config, standin);
+    queue = await createWorkQueue(config.dispatch, logger);
   } catch (error) {
     await catalog.close();
     await standin?.close();
     throw error;
   }
-  const queue = createInProcessQueue({ concurrency: config.dispatch.concurrency, logger });
   const reconciler = createReconciler({ catalog, queue, intervalMs: config.dispatch.reconcileIntervalMs, logger });
-  const adminToken = config.http.adminToken ?? randomBytes(24).toString('base64url');
-
-  const ingress = createWebhookIngress({ appSecrets: config.whatsapp.appSecrets, catalog, queue, logger, metrics });
-  const app = await buildApp({
-    logger,
-    ingress,
-    catalog,
-    metrics,
-    verifyToken: config.whatsapp.verifyToken,
-    adminToken,
-    bodyLimitBytes: config.http.bodyLimitBytes,
-  });
   const job = createMediaJob({ catalog, blobs, downloader, queue, media: config.media, dispatch: config.dispatch, logger, metrics });
 
   return {
-    app,
     catalog,
     blobs,
     queue,
     reconciler,
     metrics,
-    adminToken,
     standin,
-    async start() {
+    start() {
       queue.start(job);
       reconciler.start();
-      return app.listen({ host: config.http.host, port: config.http.port });
     },
     async stop() {
-      await app.close();
       await reconciler.stop();
       await queue.close(config.dispatch.shutdownGraceMs);
       await catalog.close();
       await standin?.close();
+    },
+  };
+}
+
+/** The pipeline plus the webhook's HTTP app (what `serve` runs). */
+export async function createService(config: Config, logger: Logger): Promise<Service> {
+  const pipeline = await createPipeline(config, logger);
+  const { catalog, queue, metrics } = pipeline;
+  const adminToken = config.http.adminToken ?? randomBytes(24).toString('base64url');
+  const ingress = createWebhookIngress({ appSecrets: config.whatsapp.appSecrets, catalog, queue, logger, metrics });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      logger,
+      ingress,
+      catalog,
+      metrics,
+      verifyToken: config.whatsapp.verifyToken,
+      adminToken,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      requestTimeoutMs: config.http.requestTimeoutMs,
+    });
+  } catch (error) {
+    await pipeline.stop();
+    throw error;
+  }
+
+  return {
+    ...pipeline,
+    app,
+    adminToken,
+    async start() {
+      // Listen first: a service that cannot get its port must not have started working on the catalog.
+      const url = await app.listen({ host: config.http.host, port: config.http.port });
+      pipeline.start();
+      return url;
+    },
+    async stop() {
+      await app.close();
+      await pipeline.stop();
     },
   };
 }
