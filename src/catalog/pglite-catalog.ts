@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations } from './migrations.ts';
 import { SqlCatalog } from './sql-catalog.ts';
@@ -35,7 +35,11 @@ export function pgliteSqlClient(db: PGlite): SqlClient {
  * (created if missing). Only one process may open a given directory at a time.
  */
 export async function openPgliteCatalog(dir: string | undefined): Promise<SqlCatalog> {
-  if (dir !== undefined) await mkdir(dir, { recursive: true });
+  if (dir !== undefined) {
+    // PGlite writes its files world-readable whatever the umask; a private folder keeps phone numbers in.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+  }
   const db = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
   const client = pgliteSqlClient(db);
   try {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { WebhookIngress } from '../ingress/webhook-ingress.ts';
@@ -18,6 +19,7 @@ export interface AppDeps {
   verifyToken: string | undefined;
   adminToken: string | undefined;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
 }
 
 /** Builds the HTTP app without listening, so tests inject requests and the entry point decides the port. */
@@ -28,6 +30,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Request lines are logged by hand below: the default would log the verify token in GET query strings.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimitBytes,
+    // A client that trickles its body must not hold a connection (and up to bodyLimit of memory) forever.
+    // Node only checks request timeouts every connectionsCheckingInterval (30 s by default), hence the factory.
+    serverFactory: (handler) =>
+      createServer({ requestTimeout: deps.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, deps.requestTimeoutMs) }, handler),
     return503OnClosing: true,
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -62,7 +62,10 @@ function toAcceptedMedia(
 
   const metaErr = errors[0];
   let metaError: AcceptedMedia['metaError'];
-  if (!media?.id) {
+  if (media?.id && !MEDIA_ID_PATTERN.test(media.id)) {
+    // Graph media ids are digits; anything path-like (`..`, `/`) must never reach a Graph URL.
+    metaError = { code: 'payload_media_id_invalid', message: `The media id ${JSON.stringify(clip(media.id, 40))} is not a Graph media id.` };
+  } else if (!media?.id) {
     metaError = metaErr
       ? {
           code: `meta_${metaErr.code}`,
@@ -72,21 +75,23 @@ function toAcceptedMedia(
   }
 
   const sender = senderOf(message, value);
+  // Every text is bounded and cleaned here, so no field of one message can make the catalog refuse the
+  // whole POST (index rows have a size limit; Postgres text cannot hold NUL).
   return {
     wamid: message.id,
     kind: (kind ?? 'unsupported') satisfies MediaKind,
-    mediaId: media?.id,
-    announcedMimeType: media?.mime_type,
-    announcedSha256: media?.sha256,
-    mediaUrl: media?.url,
-    caption: media?.caption,
-    filename: media?.filename,
+    mediaId: metaError ? undefined : media?.id,
+    announcedMimeType: clip(media?.mime_type, 255),
+    announcedSha256: clip(media?.sha256, 128),
+    mediaUrl: clip(media?.url, 2048),
+    caption: clip(media?.caption, 4096),
+    filename: clip(media?.filename, 1024),
     animated: media?.animated,
     forwarded: Boolean(message.context?.forwarded || message.context?.frequently_forwarded),
-    senderPhone: sender.phone,
-    senderUserId: sender.userId,
-    phoneNumberId: value.metadata?.phone_number_id,
-    wabaId,
+    senderPhone: clip(sender.phone, 64),
+    senderUserId: clip(sender.userId, 128),
+    phoneNumberId: clip(value.metadata?.phone_number_id, 64),
+    wabaId: clip(wabaId, 64),
     messageTimestamp: parseUnixSeconds(message.timestamp) ?? receivedAt,
     metaError,
   };
@@ -107,7 +112,18 @@ function senderOf(message: WebhookMessage, value: ChangeValue): { phone?: string
   };
 }
 
+const MEDIA_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+// Unix seconds from 2009 (WhatsApp's birth) to 2100: anything else is not a real send time.
+const TIMESTAMP_RANGE = [1_230_768_000, 4_102_444_800] as const;
+
 function parseUnixSeconds(text: string | undefined): Date | undefined {
   if (!text || !/^\d{1,12}$/.test(text)) return undefined;
-  return new Date(Number(text) * 1000);
+  const seconds = Number(text);
+  return seconds >= TIMESTAMP_RANGE[0] && seconds <= TIMESTAMP_RANGE[1] ? new Date(seconds * 1000) : undefined;
+}
+
+function clip(text: string | undefined, max: number): string | undefined {
+  if (text === undefined) return undefined;
+  const clean = text.replaceAll('\u0000', '\uFFFD');
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
 }

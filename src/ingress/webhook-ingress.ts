@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog.ts';
+import type { AcceptedMedia } from '../catalog/media-record.ts';
 import type { WorkQueue } from '../dispatch/work-queue.ts';
 import { maskPhone, type Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
@@ -26,6 +27,30 @@ export interface WebhookIngressDeps {
 export function createWebhookIngress(deps: WebhookIngressDeps) {
   const { catalog, queue, logger, metrics } = deps;
 
+  /**
+   * One statement for the whole POST; if the catalog refuses it, each item alone, so a single poisoned
+   * item cannot keep its neighbours out. When every item fails the catalog itself is down: rethrow, the
+   * POST gets a 5xx, and Meta delivers again later.
+   */
+  async function acceptIsolated(items: AcceptedMedia[]): Promise<{ newWamids: string[] }> {
+    try {
+      return await catalog.accept(items);
+    } catch (error) {
+      if (items.length <= 1) throw error;
+      const results = await Promise.allSettled(items.map((item) => catalog.accept([item])));
+      if (results.every((r) => r.status === 'rejected')) throw error;
+      const newWamids: string[] = [];
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') newWamids.push(...result.value.newWamids);
+        else {
+          metrics.increment('webhook_items_invalid_total');
+          logger.error({ wamid: items[i]?.wamid.slice(0, 120), err: result.reason }, 'the catalog refused one media item; its neighbours were accepted');
+        }
+      });
+      return { newWamids };
+    }
+  }
+
   return async function receive(rawBody: Buffer, signatureHeader: string | undefined): Promise<IngressOutcome> {
     const verdict = verifySignature(rawBody, signatureHeader, deps.appSecrets);
     if (verdict !== 'valid') {
@@ -51,7 +76,7 @@ export function createWebhookIngress(deps: WebhookIngressDeps) {
       logger.warn({ invalid: batch.invalid }, 'webhook held messages without an id or type; they cannot be stored');
     }
 
-    const { newWamids } = await catalog.accept(batch.media);
+    const { newWamids } = await acceptIsolated(batch.media);
     const fresh = new Set(newWamids);
     for (const item of batch.media) {
       const sender = maskPhone(item.senderPhone) ?? item.senderUserId;

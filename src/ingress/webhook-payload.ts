@@ -28,7 +28,8 @@ const mediaObject = z.looseObject({
 export type MediaObject = z.infer<typeof mediaObject>;
 
 export const messageSchema = z.looseObject({
-  id: z.string().min(1),
+  // A wamid is ~60 characters; a cap keeps the unique index (and the row) storable. NUL cannot be stored.
+  id: z.string().min(1).max(512).transform((id) => id.replaceAll('\u0000', '\uFFFD')),
   type: z.string().min(1),
   from: z.string().optional(),
   from_user_id: z.string().optional(),

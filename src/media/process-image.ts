@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { OutputFormat } from '../config/config.ts';
-import { classifySharpError, sniffImage } from './sniff.ts';
+import { permanent } from '../shared/pipeline-error.ts';
+import { classifySharpError, MEDIA_ERROR, sniffImage } from './sniff.ts';
 
 export { MEDIA_ERROR } from './sniff.ts';
 
@@ -26,6 +27,8 @@ export interface ProcessedImage {
   originalMimeType: string;
   animated: boolean;
 }
+
+const PROCESSING_TIMEOUT_SECONDS = 60;
 
 const ENCODINGS: Record<OutputFormat, { mimeType: string; extension: string }> = {
   jpeg: { mimeType: 'image/jpeg', extension: 'jpg' },
@@ -58,7 +61,9 @@ export async function processImage(
     .resize({ width: options.maxEdge, height: options.maxEdge, fit: 'inside', withoutEnlargement: true })
     // Without keepMetadata/keepIccProfile sharp drops EXIF/XMP/IPTC/ICC after converting through the embedded
     // profile (CMYK, Display P3...), and 16-bit input comes out 8-bit. Naming sRGB keeps that a stated rule.
-    .toColourspace('srgb');
+    .toColourspace('srgb')
+    // A worker must never be tied up by one image: a crafted file that decodes this slowly is refused.
+    .timeout({ seconds: PROCESSING_TIMEOUT_SECONDS });
 
   if (format === 'jpeg') {
     // JPEG has no alpha; without this, transparent pixels turn black.
@@ -86,6 +91,9 @@ export async function processImage(
       animated: source.animated,
     };
   } catch (error) {
+    if (error instanceof Error && /^timeout:/.test(error.message)) {
+      throw permanent(MEDIA_ERROR.timeout, `Processing took longer than ${PROCESSING_TIMEOUT_SECONDS} s and was stopped (${error.message}).`);
+    }
     throw classifySharpError(error, options.maxPixels);
   }
 }

@@ -7,7 +7,11 @@ export const MEDIA_ERROR = {
   notImage: 'media_not_image',
   corrupt: 'media_corrupt',
   tooManyPixels: 'media_too_many_pixels',
+  tooManyFrames: 'media_too_many_frames',
+  timeout: 'media_processing_timeout',
 } as const;
+
+export const MAX_ANIMATION_FRAMES = 300;
 
 export type InputFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'heif' | 'tiff';
 
@@ -54,7 +58,12 @@ export async function sniffImage(input: Buffer, maxPixels: number): Promise<Snif
   if (!isInputFormat(format)) {
     throw permanent(MEDIA_ERROR.notImage, `Unsupported image format "${format}".`);
   }
-  const animated = (format === 'webp' || format === 'gif') && (metadata.pages ?? 1) > 1;
+  const pages = metadata.pages ?? 1;
+  // Tens of thousands of tiny frames stay under the pixel limit yet cost seconds each; stickers have a few dozen.
+  if (pages > MAX_ANIMATION_FRAMES) {
+    throw permanent(MEDIA_ERROR.tooManyFrames, `The animation has ${pages} frames; at most ${MAX_ANIMATION_FRAMES} are accepted.`);
+  }
+  const animated = (format === 'webp' || format === 'gif') && pages > 1;
   return { format, mimeType: MIME[format], animated };
 }
 

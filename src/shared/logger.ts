@@ -20,13 +20,23 @@ const REDACT_PATHS = [
   '*.caption',
 ];
 
+// Database drivers attach the failed statement and its parameters to errors: those hold phone numbers and
+// captions, so they never reach a log line.
+const ERROR_FIELDS_NEVER_LOGGED = ['params', 'parameters', 'query', 'detail', 'where', 'internalQuery'];
+
+function serializeError(error: Error): Record<string, unknown> {
+  const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(error) };
+  for (const field of ERROR_FIELDS_NEVER_LOGGED) delete serialized[field];
+  return serialized;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { service: 'whatsapp-media-vault' },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError },
     },
     destination,
   );

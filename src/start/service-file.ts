@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -17,6 +17,8 @@ const fileIn = (dataDir: string) => path.join(dataDir, 'service.json');
 export async function writeServiceFile(dataDir: string, info: ServiceFile): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await writeFile(fileIn(dataDir), JSON.stringify(info), { mode: 0o600 });
+  // `mode` only applies when the file is created; one left behind by a killed process keeps its old mode.
+  await chmod(fileIn(dataDir), 0o600);
 }
 
 /** Removes the file only if it is this process's, so stopping one service never orphans another's. */
@@ -46,4 +48,32 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+const lockIn = (dataDir: string) => path.join(dataDir, 'serve.lock');
+
+/**
+ * Claims DATA_DIR for this process before the embedded catalog is opened (PGlite allows one process per
+ * directory). Created exclusively, so two services started at the same moment cannot both win; a lock
+ * left by a dead process is taken over. Returns the pid of a live owner instead of claiming.
+ */
+export async function claimDataDir(dataDir: string): Promise<{ ownerPid: number } | undefined> {
+  await mkdir(dataDir, { recursive: true });
+  for (let tries = 0; tries < 3; tries += 1) {
+    try {
+      await writeFile(lockIn(dataDir), String(process.pid), { flag: 'wx' });
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const ownerPid = Number(await readFile(lockIn(dataDir), 'utf8').catch(() => 'NaN'));
+    if (Number.isInteger(ownerPid) && ownerPid !== process.pid && isAlive(ownerPid)) return { ownerPid };
+    await rm(lockIn(dataDir), { force: true }); // stale: its process is gone
+  }
+  throw new Error(`Could not claim ${lockIn(dataDir)}; another media-vault may be starting on the same DATA_DIR.`);
+}
+
+export async function releaseDataDir(dataDir: string): Promise<void> {
+  const ownerPid = Number(await readFile(lockIn(dataDir), 'utf8').catch(() => 'NaN'));
+  if (ownerPid === process.pid) await rm(lockIn(dataDir), { force: true });
 }

@@ -25,7 +25,8 @@ export class LocalBlobStore implements BlobStore {
       throw permanent('invalid_content_type', `Unusable content type for ${key}: ${JSON.stringify(contentType)}`);
     }
     try {
-      await mkdir(path.dirname(file), { recursive: true });
+      // Customers' photos: folders and files are the service user's alone.
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       // Sidecar first: whenever the new bytes are visible, their type already is.
       await writeAtomically(sidecarOf(file), Buffer.from(JSON.stringify({ contentType })));
       await writeAtomically(file, bytes);
@@ -81,7 +82,7 @@ export class LocalBlobStore implements BlobStore {
 async function writeAtomically(target: string, bytes: Buffer): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, 'wx');
+    const handle = await open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(bytes);
       // The catalog marks the row stored right after this; the bytes must survive a power cut by then.

@@ -8,6 +8,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 export interface HttpContext {
   accessToken: string;
   allowedHosts: readonly string[];
+  /** The configured Graph base's origin: the one place plain http or a non-default port is trusted. */
+  graphOrigin: string;
   userAgent: string;
   timeoutMs: number;
 }
@@ -37,7 +39,11 @@ export function describeUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
-export function checkUrl(raw: string, allowedHosts: readonly string[], base?: URL): URL {
+/**
+ * A URL may be fetched (and get the token) only on the configured Graph origin exactly, or over https on
+ * the default port at an allowed host: a host name alone would let `http://` or another port through.
+ */
+export function checkUrl(raw: string, allowedHosts: readonly string[], graphOrigin: string, base?: URL): URL {
   let url: URL;
   try {
     url = new URL(raw, base);
@@ -50,7 +56,12 @@ export function checkUrl(raw: string, allowedHosts: readonly string[], base?: UR
   if (url.username || url.password) {
     throw permanent('media_host_not_allowed', `Refusing to fetch a URL with credentials on host ${url.hostname}`);
   }
-  if (!isHostAllowed(url.hostname, allowedHosts)) {
+  const allowedHost = isHostAllowed(url.hostname, allowedHosts);
+  if (allowedHost && url.origin === graphOrigin) return url;
+  if (url.protocol !== 'https:' || url.port !== '') {
+    throw permanent('media_host_not_allowed', `Refusing to fetch ${describeUrl(url)}: media is only fetched over https on the default port`);
+  }
+  if (!allowedHost) {
     throw permanent(
       'media_host_not_allowed',
       `Refusing to fetch ${describeUrl(url)}: host ${url.hostname} is not in the media host allow-list`,
@@ -95,7 +106,7 @@ export async function fetchFollowing(
   accept: string,
   exchange: Exchange,
 ): Promise<{ response: Response; url: URL }> {
-  const first = checkUrl(start, ctx.allowedHosts);
+  const first = checkUrl(start, ctx.allowedHosts, ctx.graphOrigin);
   let url = first;
   for (let hop = 0; ; hop += 1) {
     const headers: Record<string, string> = {
@@ -119,7 +130,7 @@ export async function fetchFollowing(
     if (hop >= MAX_REDIRECTS) {
       throw permanent('media_too_many_redirects', `${exchange.what}: more than ${MAX_REDIRECTS} redirects, last from ${describeUrl(url)}`);
     }
-    url = checkUrl(location, ctx.allowedHosts, url);
+    url = checkUrl(location, ctx.allowedHosts, ctx.graphOrigin, url);
   }
 }
 

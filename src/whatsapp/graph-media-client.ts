@@ -65,6 +65,7 @@ export function createGraphMediaClient(options: GraphMediaClientOptions): GraphM
   const ctx: HttpContext = {
     accessToken: options.accessToken,
     allowedHosts: options.allowedHosts,
+    graphOrigin: new URL(options.baseUrl).origin,
     userAgent: options.userAgent,
     timeoutMs: options.timeoutMs,
   };

@@ -53,6 +53,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ CATALOG: 'postgres' })).toThrow(/DATABASE_URL/);
   });
 
+  it('dispatches in-process by default and through BullMQ when REDIS_URL is set', () => {
+    expect(loadConfig({}).dispatch).toMatchObject({ kind: 'inprocess', redisUrl: undefined, queueName: 'media-vault' });
+    expect(loadConfig({ REDIS_URL: 'redis://:pw@10.0.0.5:6379/2', QUEUE_NAME: 'vault-eu' }).dispatch).toMatchObject({
+      kind: 'bullmq',
+      redisUrl: 'redis://:pw@10.0.0.5:6379/2',
+      queueName: 'vault-eu',
+    });
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DISPATCH: 'inprocess' }).dispatch.kind).toBe('inprocess');
+  });
+
+  it('refuses DISPATCH=bullmq without REDIS_URL, a non-Redis URL and a queue name with ":"', () => {
+    expect(() => loadConfig({ DISPATCH: 'bullmq' })).toThrow(/DISPATCH=bullmq needs REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ QUEUE_NAME: 'media:vault' })).toThrow(/QUEUE_NAME/);
+  });
+
   it('documents every setting in .env.example', () => {
     const example = readFileSync(path.resolve(import.meta.dirname, '../../.env.example'), 'utf8');
     for (const name of Object.keys(envSchema.shape)) expect(example).toMatch(new RegExp(`^#? ?${name}=`, 'm'));

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import sharp from 'sharp';
 import { processImage, MEDIA_ERROR } from '../../src/media/process-image.ts';
 import { PipelineError } from '../../src/shared/pipeline-error.ts';
 import { OPTIONS, fixture } from './fixtures.ts';
@@ -31,6 +32,8 @@ describe('processImage: bytes that are not a usable image', () => {
       notImage: 'media_not_image',
       corrupt: 'media_corrupt',
       tooManyPixels: 'media_too_many_pixels',
+      tooManyFrames: 'media_too_many_frames',
+      timeout: 'media_processing_timeout',
     });
   });
 
@@ -81,5 +84,18 @@ describe('processImage: bytes that are not a usable image', () => {
     // A PNG signature followed by garbage: sharp recognises the type but cannot read it.
     const fake = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(64, 7)]);
     expect((await failure(fake)).code).toBe(MEDIA_ERROR.corrupt);
+  });
+});
+
+describe('animations that would tie up a worker', () => {
+  it('refuses an animation with more frames than any sticker has, quickly', async () => {
+    const frame = (shade: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r: shade, g: (shade % 2) * 255, b: 255 - shade } } }).png().toBuffer();
+    const frames = await Promise.all(Array.from({ length: 301 }, (_, i) => frame((i * 37) % 256)));
+    const animation = await sharp(frames, { join: { animated: true } }).webp({ lossless: true }).toBuffer();
+    expect((await sharp(animation, { animated: true }).metadata()).pages).toBe(301);
+    await expect(processImage(animation, { kind: 'document' }, { maxEdge: 2048, format: 'jpeg', quality: 82, maxPixels: 50_000_000 })).rejects.toMatchObject({
+      code: 'media_too_many_frames',
+      retryable: false,
+    });
   });
 });

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeServiceFile } from '../../src/start/service-file.ts';
+import { claimDataDir, writeServiceFile } from '../../src/start/service-file.ts';
 import { fixturePath, webhookFixture } from '../support/fixtures.ts';
 import { APP_SECRET, startHarness, type Harness } from '../support/harness.ts';
 
@@ -44,6 +44,17 @@ describe('media-vault serve refuses a useless configuration in one clear line', 
     const result = await cli(['serve'], { DATA_DIR: emptyDir, PORT: '80a0', OUTPUT_FORMAT: 'png', MAX_IMAGE_EDGE: '-1' });
     expect(result.code).not.toBe(0);
     for (const name of ['PORT', 'OUTPUT_FORMAT', 'MAX_IMAGE_EDGE']) expect(result.stderr).toContain(name);
+  });
+});
+
+describe('media-vault worker refuses what it cannot share, one line per problem', () => {
+  it('without REDIS_URL, and with the embedded PGlite catalog', async () => {
+    const result = await cli(['worker'], { DATA_DIR: emptyDir, GRAPH_STANDIN: 'true' });
+    expect(result.code).not.toBe(0);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/set REDIS_URL/);
+    expect(lines[1]).toMatch(/set DATABASE_URL.*PGlite catalog belongs to one process/);
   });
 });
 
@@ -100,12 +111,32 @@ describe('media-vault serve fails fast instead of hanging', () => {
   it('refuses a second service on the same embedded catalog directory', async () => {
     const h = await startHarness();
     try {
-      await writeServiceFile(h.dataDir, { url: h.url, pid: process.pid, adminToken: h.service.adminToken });
+      // The harness's in-process service stands for the first one: it claims the folder as `serve` does.
+      expect(await claimDataDir(h.dataDir)).toBeUndefined();
       const result = await cli(['serve'], env(h.dataDir, '0'));
       expect(result.code).not.toBe(0);
-      expect(result.stderr).toMatch(new RegExp(`already using DATA_DIR.*pid ${process.pid}|pid ${process.pid}.*already using DATA_DIR`));
+      expect(result.stderr).toMatch(new RegExp(`pid ${process.pid}.*already using DATA_DIR`));
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('data stays private on disk', () => {
+  it('the demo leaves the catalog folder, the images and their folders readable by the owner only', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mv-perm-'));
+    try {
+      const result = await cli(['demo'], { DATA_DIR: dir });
+      expect(result.code).toBe(0);
+      // PGlite sets its own file modes, so its folder is what keeps others out; images are private themselves.
+      expect((await stat(path.join(dir, 'demo', 'catalog'))).mode & 0o077).toBe(0);
+      const media = path.join(dir, 'demo', 'media');
+      const entries = await readdir(media, { recursive: true, withFileTypes: true });
+      const paths = [media, ...entries.map((e) => path.join(e.parentPath, e.name))];
+      expect(paths.length).toBeGreaterThan(10);
+      for (const file of paths) expect((await stat(file)).mode & 0o077, file).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

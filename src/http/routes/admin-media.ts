@@ -14,7 +14,7 @@ const listQuery = z.object({
  */
 export const adminMediaRoute: FastifyPluginAsync<{ catalog: Catalog; adminToken: string | undefined }> = async (app, options) => {
   app.get('/admin/media', async (request, reply) => {
-    if (!options.adminToken || !equalSecrets(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '', options.adminToken)) {
+    if (!options.adminToken || !equalSecrets(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '', options.adminToken)) {
       return reply.code(401).send({ error: 'unauthorized', message: 'A valid admin token is required.' });
     }
     const query = listQuery.safeParse(request.query);

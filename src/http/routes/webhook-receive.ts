@@ -9,6 +9,13 @@ export const webhookReceiveRoute: FastifyPluginAsync<{ ingress: WebhookIngress; 
     done(null, body);
   });
 
+  // Unsigned POSTs are turned away before their body is read: nobody gets to make us buffer megabytes for free.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'POST' && !request.headers['x-hub-signature-256']) {
+      return reply.code(401).send({ error: 'rejected', message: 'X-Hub-Signature-256 header is missing' });
+    }
+  });
+
   app.post('/webhook', async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const header = request.headers['x-hub-signature-256'];
