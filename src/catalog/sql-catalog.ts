@@ -1,5 +1,5 @@
 import { permanent } from '../shared/pipeline-error.ts';
-import type { Catalog, ListQuery } from './catalog.ts';
+import type { Catalog, ListQuery, RequeueFilter } from './catalog.ts';
 import type { AcceptedMedia, MediaRecord, StoredResult } from './media-record.ts';
 import { optionalDate, toRecord, type Row } from './record-row.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
@@ -50,6 +50,31 @@ update image_metadata
        updated_at = now()
  where wamid = $1 and status = 'processing'
 returning wamid`;
+
+/*
+ * failed → received for the rows the filter picks ($1 codes, $2 wamids, $3 since, $4 limit; NULL = no
+ * filter, and LIMIT NULL is no limit). The outer WHERE repeats status = 'failed', so a row that another
+ * requeue moved in the meantime is skipped, never moved twice. Rows Meta failed at accept time (meta_…,
+ * payload_…) and rows without a media id are never picked: there is nothing to download for them.
+ */
+const REQUEUE_SQL = `
+with moved as (
+  update image_metadata
+     set status = 'received', attempts = 0, next_attempt_at = null, lease_until = null, updated_at = now()
+   where status = 'failed'
+     and wamid in (
+       select wamid from image_metadata
+        where status = 'failed'
+          and media_id is not null
+          and not starts_with(error_code, 'meta_')
+          and not starts_with(error_code, 'payload_')
+          and ($1::text[] is null or error_code = any($1::text[]))
+          and ($2::text[] is null or wamid = any($2::text[]))
+          and ($3::timestamptz is null or updated_at >= $3::timestamptz)
+        order by created_at, seq
+        limit $4)
+  returning wamid, created_at, seq)
+select wamid from moved order by created_at, seq`;
 
 const DUE_SQL = `
 select wamid from image_metadata
@@ -117,6 +142,17 @@ export class SqlCatalog implements Catalog {
     await this.#transition(wamid, 'received (retry)', RETRY_SQL, [
       wamid, failure.code, errorText(failure.message), nextAttemptAt,
     ]);
+  }
+
+  async requeueFailed(filter: RequeueFilter): Promise<string[]> {
+    if (filter.codes?.length === 0 || filter.wamids?.length === 0) return [];
+    const { rows } = await this.db.query<{ wamid: string }>(REQUEUE_SQL, [
+      filter.codes?.map(clean) ?? null,
+      filter.wamids?.map(clean) ?? null,
+      filter.since ?? null,
+      filter.limit === undefined ? null : clampLimit(filter.limit, Number.MAX_SAFE_INTEGER),
+    ]);
+    return rows.map((row) => row.wamid);
   }
 
   async findDue(now: Date, limit: number): Promise<string[]> {

@@ -2,7 +2,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import type { SupabaseConfig } from '../config/config.ts';
 import { permanent } from '../shared/pipeline-error.ts';
 import { assertServiceKey, createSupabaseServerClient, type SupabaseServerClientOptions } from '../supabase/supabase-client.ts';
-import type { Catalog, ListQuery } from './catalog.ts';
+import { NEVER_REQUEUED_PREFIXES, type Catalog, type ListQuery, type RequeueFilter } from './catalog.ts';
 import type { AcceptedMedia, MediaRecord, StoredResult } from './media-record.ts';
 import { postgrestError, type PostgrestFailure } from './postgrest-errors.ts';
 import { optionalDate, toRecord, type Row } from './record-row.ts';
@@ -24,6 +24,8 @@ const LIST_DEFAULT = 100;
 const LIST_MAX = 1000;
 const DUE_MAX = 1000;
 const ERROR_MESSAGE_MAX = 4000;
+// Wamids per `in.(…)` filter: they travel in the URL, and gateways refuse long ones (8 KB is common).
+const IN_CHUNK = 50;
 // Rounds of read-then-compare-and-set in claim before giving the row up to whoever keeps changing it.
 const CLAIM_ROUNDS = 3;
 
@@ -115,6 +117,36 @@ export class SupabaseCatalog implements Catalog {
     });
   }
 
+  /**
+   * The same rule as SqlCatalog's one UPDATE, as PATCHes whose filters repeat every condition (so only a
+   * row that is still `failed`, retryable and matching moves). PostgREST cannot limit a PATCH, and wamids
+   * travel in the URL, so with a limit the oldest matching rows are read first and then moved by wamid,
+   * and a long wamid list is moved IN_CHUNK at a time.
+   */
+  async requeueFailed(filter: RequeueFilter): Promise<string[]> {
+    if (filter.codes?.length === 0 || filter.wamids?.length === 0) return [];
+    const wamidChunks = filter.wamids === undefined ? [undefined] : chunked([...new Set(filter.wamids)], IN_CHUNK);
+    let targets = wamidChunks;
+    if (filter.limit !== undefined) {
+      const limit = clampLimit(filter.limit, LIST_MAX);
+      const found: Row[] = [];
+      for (const wamids of wamidChunks) {
+        found.push(...await this.#rows('find failed rows', requeueable(this.#table().select('wamid,created_at,seq'), { ...filter, wamids })
+          .order('created_at', { ascending: true }).order('seq', { ascending: true }).limit(limit).retry(false)));
+      }
+      const picked = found.sort(oldestFirst).slice(0, limit).map((row) => String(row.wamid));
+      if (picked.length === 0) return [];
+      targets = chunked(picked, IN_CHUNK);
+    }
+    const moved: Row[] = [];
+    for (const wamids of targets) {
+      const update = { status: 'received', attempts: 0, next_attempt_at: null, lease_until: null, updated_at: new Date().toISOString() };
+      moved.push(...await this.#rows('requeue failed rows', requeueable(this.#table().update(update), { ...filter, wamids })
+        .select('wamid,created_at,seq').retry(false)));
+    }
+    return moved.sort(oldestFirst).map((row) => String(row.wamid));
+  }
+
   async findDue(now: Date, limit: number): Promise<string[]> {
     const rows = await this.#rows('find due rows', this.#table().select('wamid').or(dueFilter(now))
       .order('created_at', { ascending: true }).order('seq', { ascending: true }).limit(clampLimit(limit, DUE_MAX)).retry(false));
@@ -196,6 +228,36 @@ function dueFilter(now: Date): string {
   const at = `"${now.toISOString()}"`;
   return `and(status.eq.received,or(next_attempt_at.is.null,next_attempt_at.lte.${at})),` +
     `and(status.eq.processing,or(lease_until.is.null,lease_until.lt.${at}))`;
+}
+
+/** The filters a failed row must pass to be requeued, on a GET or a PATCH (see Catalog.requeueFailed). */
+function requeueable<Q extends { filter(column: string, operator: string, value: unknown): Q }>(request: Q, filter: RequeueFilter): Q {
+  let q = request.filter('status', 'eq', 'failed').filter('media_id', 'not.is', 'null');
+  // LIKE's `_` matches any one character: escape it, so `meta_` means exactly that prefix (`*` is PostgREST's `%`).
+  for (const prefix of NEVER_REQUEUED_PREFIXES) q = q.filter('error_code', 'not.like', `${prefix.replaceAll('_', '\\_')}*`);
+  if (filter.codes !== undefined) q = q.filter('error_code', 'in', inList(filter.codes));
+  if (filter.wamids !== undefined) q = q.filter('wamid', 'in', inList(filter.wamids));
+  if (filter.since !== undefined) q = q.filter('updated_at', 'gte', filter.since.toISOString());
+  return q;
+}
+
+/**
+ * `(v1,v2)` for an `in` filter with every value double-quoted and `"`/`\` escaped: postgrest-js's own `in()`
+ * quotes only values holding `,()`, so a value with a quote or backslash would change the filter's meaning.
+ */
+function inList(values: readonly string[]): string {
+  return `(${values.map((value) => `"${clean(value).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')})`;
+}
+
+function oldestFirst(a: Row, b: Row): number {
+  const byTime = Date.parse(String(a.created_at)) - Date.parse(String(b.created_at));
+  return byTime !== 0 ? byTime : Number(a.seq) - Number(b.seq);
+}
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 function claimable(row: Row, now: Date): boolean {

@@ -1,11 +1,13 @@
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/catalog.ts';
+import type { WorkQueue } from '../dispatch/work-queue.ts';
 import type { WebhookIngress } from '../ingress/webhook-ingress.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { adminMediaRoute } from './routes/admin-media.ts';
+import { adminRetryRoute } from './routes/admin-retry.ts';
 import { healthRoute } from './routes/health.ts';
 import { metricsRoute } from './routes/metrics.ts';
 import { webhookReceiveRoute } from './routes/webhook-receive.ts';
@@ -15,6 +17,8 @@ export interface AppDeps {
   logger: Logger;
   ingress: WebhookIngress;
   catalog: Catalog;
+  /** Where POST /admin/retry dispatches the rows it requeues, so they start at once. */
+  queue: WorkQueue;
   metrics: Metrics;
   verifyToken: string | undefined;
   adminToken: string | undefined;
@@ -48,5 +52,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoute, { catalog: deps.catalog });
   await app.register(metricsRoute, { metrics: deps.metrics });
   await app.register(adminMediaRoute, { catalog: deps.catalog, adminToken: deps.adminToken });
+  await app.register(adminRetryRoute, { catalog: deps.catalog, queue: deps.queue, adminToken: deps.adminToken, metrics: deps.metrics });
   return app;
 }

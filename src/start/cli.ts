@@ -9,6 +9,7 @@ import { runDoctor } from '../doctor/run-doctor.ts';
 import { runDemo } from './demo/run-demo.ts';
 import { listMedia } from './list.ts';
 import { renderMediaTable } from './media-table.ts';
+import { describeRetry, neverRetriedCodes, retryFailed, retryProblem } from './retry.ts';
 import { sendPayloads } from './send.ts';
 import { serve } from './serve.ts';
 import { runWorker } from './worker.ts';
@@ -82,6 +83,27 @@ program
   .action(async (options: { status?: 'received' | 'processing' | 'stored' | 'failed'; limit: string; json?: boolean }) => {
     const records = await listMedia(config(), { status: options.status, limit: Number(options.limit) });
     console.log(options.json ? JSON.stringify(records, null, 2) : renderMediaTable(records.map((record) => ({ record }))));
+  });
+
+program
+  .command('retry')
+  .description('Try failed photos again once their cause is fixed (a token, a bucket, a key, an outage)')
+  .option('--code <code...>', 'failed rows with this error code (repeatable), e.g. graph_token_invalid')
+  .option('--wamid <wamid...>', 'these failed rows (repeatable)')
+  .option('--all', 'every retryable failed row')
+  .action(async (options: { code?: string[]; wamid?: string[]; all?: boolean }) => {
+    const request = { codes: options.code, wamids: options.wamid, all: options.all };
+    const problem = retryProblem(request);
+    if (problem) {
+      console.error(`media-vault retry: ${problem}`);
+      process.exitCode = 1;
+      return;
+    }
+    for (const code of neverRetriedCodes(request)) {
+      console.error(`media-vault retry: rows failed with ${code} are never retried: Meta sent no media for them, so there is nothing to download.`);
+    }
+    const cfg = config();
+    for (const line of describeRetry(await retryFailed(cfg, request), cfg)) console.log(line);
   });
 
 program

@@ -94,6 +94,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       logger,
       ingress,
       catalog,
+      queue,
       metrics,
       verifyToken: config.whatsapp.verifyToken,
       adminToken,

@@ -323,6 +323,114 @@ describe.each(adapters)('Catalog contract: $name', (adapter) => {
     });
   });
 
+  describe('requeueFailed', () => {
+    /** A row that went through the pipeline and failed with `code` after `attempts` attempts. */
+    async function failedRow(code: string, attempts = 1): Promise<string> {
+      const item = media();
+      await catalog.accept([item]);
+      for (let i = 1; i < attempts; i += 1) {
+        await catalog.claim(item.wamid, LEASE);
+        await catalog.scheduleRetry(item.wamid, { code: 'graph_unavailable', message: 'Graph answered 503' }, at('2000-01-01T00:00:00Z'));
+      }
+      await catalog.claim(item.wamid, LEASE);
+      await catalog.markFailed(item.wamid, { code, message: `failed with ${code}` });
+      return item.wamid;
+    }
+
+    it('moves failed rows with the given codes back to received, due now, oldest first, keeping the last error', async () => {
+      const a = await failedRow('graph_token_invalid');
+      const other = await failedRow('supabase_bucket_missing');
+      const b = await failedRow('graph_token_invalid', 3);
+      expect(await catalog.requeueFailed({ codes: ['graph_token_invalid'] })).toEqual([a, b]);
+      for (const wamid of [a, b]) {
+        expect(await catalog.get(wamid)).toMatchObject({
+          status: 'received', attempts: 0, nextAttemptAt: undefined, leaseUntil: undefined,
+          errorCode: 'graph_token_invalid', errorMessage: 'failed with graph_token_invalid',
+        });
+      }
+      expect(await catalog.get(other)).toMatchObject({ status: 'failed', errorCode: 'supabase_bucket_missing' });
+      expect((await catalog.findDue(new Date(), 10)).sort()).toEqual([a, b].sort());
+      expect(await catalog.nextRetryAt()).toBeUndefined();
+      expect(await catalog.requeueFailed({ codes: ['graph_token_invalid'] })).toEqual([]);
+    });
+
+    it('moves failed rows by wamid, and never a row that is not failed', async () => {
+      const failed = await failedRow('storage_unavailable');
+      const [received, processing, storedRow] = [media(), media(), media()];
+      await catalog.accept([received, processing, storedRow]);
+      await catalog.claim(processing.wamid, LEASE);
+      await catalog.claim(storedRow.wamid, LEASE);
+      await catalog.markStored(storedRow.wamid, stored());
+      const wamids = [failed, received.wamid, processing.wamid, storedRow.wamid, 'wamid.unknown'];
+      expect(await catalog.requeueFailed({ wamids })).toEqual([failed]);
+      expect(await catalog.get(received.wamid)).toMatchObject({ status: 'received', attempts: 0 });
+      expect(await catalog.get(processing.wamid)).toMatchObject({ status: 'processing', attempts: 1 });
+      expect(await catalog.get(storedRow.wamid)).toMatchObject({ status: 'stored', attempts: 1 });
+      expect(await catalog.requeueFailed({})).toEqual([]);
+    });
+
+    it('never requeues rows Meta failed at accept time (meta_…, payload_…), even when asked by code or wamid', async () => {
+      const unsupported = media({ kind: 'unsupported', mediaId: undefined, metaError: { code: 'meta_131051', message: 'Message type unknown' } });
+      const badId = media({ mediaId: undefined, metaError: { code: 'payload_media_id_invalid', message: 'not a media id' } });
+      await catalog.accept([unsupported, badId]);
+      // The prefix rule holds on its own too, not only through the missing media id.
+      const metaWithId = await failedRow('meta_131052');
+      // `_` is a LIKE wildcard: a code that merely looks like the prefix stays retryable.
+      const lookalike = await failedRow('metaXcode');
+      const never = [unsupported.wamid, badId.wamid, metaWithId];
+      expect(await catalog.requeueFailed({ codes: ['meta_131051', 'payload_media_id_invalid', 'meta_131052'] })).toEqual([]);
+      expect(await catalog.requeueFailed({ wamids: never })).toEqual([]);
+      expect(await catalog.requeueFailed({})).toEqual([lookalike]);
+      for (const wamid of never) expect((await catalog.get(wamid))?.status).toBe('failed');
+      expect(await catalog.get(unsupported.wamid)).toMatchObject({ errorCode: 'meta_131051', attempts: 0 });
+    });
+
+    it('resets attempts so MAX_ATTEMPTS applies afresh, and the row can be claimed and stored again', async () => {
+      const wamid = await failedRow('graph_timeout', 3);
+      expect((await catalog.get(wamid))?.attempts).toBe(3);
+      await catalog.requeueFailed({ wamids: [wamid] });
+      const claimed = await catalog.claim(wamid, LEASE);
+      expect(claimed).toMatchObject({ status: 'processing', attempts: 1, errorCode: 'graph_timeout' });
+      await catalog.markStored(wamid, stored());
+      expect(await catalog.get(wamid)).toMatchObject({ status: 'stored', attempts: 1, errorCode: undefined, errorMessage: undefined });
+    });
+
+    it('honours limit (oldest first) and since; an empty list matches nothing', async () => {
+      const before = new Date(Date.now() - 60_000);
+      const [a, b, c] = [await failedRow('x_code'), await failedRow('x_code'), await failedRow('x_code')];
+      expect(await catalog.requeueFailed({ codes: [] })).toEqual([]);
+      expect(await catalog.requeueFailed({ wamids: [] })).toEqual([]);
+      expect(await catalog.requeueFailed({ since: new Date(Date.now() + 3_600_000) })).toEqual([]);
+      expect(await catalog.requeueFailed({ limit: 2, since: before })).toEqual([a, b]);
+      expect(await catalog.requeueFailed({ limit: 5, wamids: [c, a] })).toEqual([c]);
+    });
+
+    it('matches codes holding quotes, commas, brackets and backslashes literally', async () => {
+      const odd = await failedRow('odd"code\\,(x)');
+      const plain = await failedRow('odd');
+      expect(await catalog.requeueFailed({ codes: ['odd"code\\,(x)'] })).toEqual([odd]);
+      expect((await catalog.get(plain))?.status).toBe('failed');
+    });
+
+    it('moves each row once when several requeues run at the same time', async () => {
+      const wamids = [await failedRow('x_code'), await failedRow('x_code'), await failedRow('y_code')];
+      const results = await Promise.all(Array.from({ length: 4 }, () => catalog.requeueFailed({})));
+      expect(results.flat().sort()).toEqual([...wamids].sort());
+    });
+
+    it('takes long wamid lists', async () => {
+      const items = Array.from({ length: 120 }, () => media());
+      for (const item of items) {
+        await catalog.accept([item]);
+        await catalog.claim(item.wamid, LEASE);
+        await catalog.markFailed(item.wamid, { code: 'graph_token_invalid', message: 'bad token' });
+      }
+      const wanted = items.slice(0, 110).map((item) => item.wamid);
+      expect(await catalog.requeueFailed({ wamids: [...wanted, ...wanted.slice(0, 5)] })).toEqual(wanted);
+      expect(await catalog.requeueFailed({ wamids: items.map((item) => item.wamid), limit: 7 })).toEqual(items.slice(110, 117).map((item) => item.wamid));
+    });
+  });
+
   describe('queries', () => {
     it('lists newest first, filters by status, and honours the limit', async () => {
       const [a, b, c] = [media(), media(), media()];

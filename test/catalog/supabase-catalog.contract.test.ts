@@ -79,6 +79,24 @@ describe('Supabase catalog contract: what supabase-js sends and how faults are c
     expect(JSON.parse(patch!.body.toString('utf8'))).toMatchObject({ status: 'processing', attempts: 1, lease_until: '2026-03-01T10:00:01.000Z' });
   });
 
+  it('requeueFailed is one PATCH whose filters repeat every condition, with each listed value quoted', async () => {
+    const item = media();
+    await catalog.accept([item]);
+    await catalog.claim(item.wamid, 60_000);
+    await catalog.markFailed(item.wamid, { code: 'graph_token_invalid', message: 'bad token' });
+    fake.requests.length = 0;
+    expect(await catalog.requeueFailed({ codes: ['graph_token_invalid', 'odd"code\\'], wamids: [item.wamid] })).toEqual([item.wamid]);
+    expect(sent('GET')).toHaveLength(0);
+    const [patch, ...more] = sent('PATCH');
+    expect(more).toHaveLength(0);
+    const params = new URLSearchParams(patch?.rawQuery ?? '');
+    expect(params.get('status')).toBe('eq.failed');
+    expect(params.get('media_id')).toBe('not.is.null');
+    expect(params.getAll('error_code')).toEqual(['not.like.meta\\_*', 'not.like.payload\\_*', 'in.("graph_token_invalid","odd\\"code\\\\")']);
+    expect(params.get('wamid')).toBe(`in.("${item.wamid}")`);
+    expect(JSON.parse(patch!.body.toString('utf8'))).toMatchObject({ status: 'received', attempts: 0, next_attempt_at: null, lease_until: null });
+  });
+
   it('a 503 is a retryable supabase_unavailable, and the same accept then succeeds', async () => {
     const item = media();
     fake.rest.failNext(1, '503');

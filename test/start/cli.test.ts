@@ -4,8 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgliteCatalog } from '../../src/catalog/pglite-catalog.ts';
 import { claimDataDir, writeServiceFile } from '../../src/start/service-file.ts';
-import { fixturePath, webhookFixture } from '../support/fixtures.ts';
+import { media } from '../catalog/databases.ts';
+import { fixturePath, freshFixture, webhookFixture } from '../support/fixtures.ts';
 import { APP_SECRET, startHarness, type Harness } from '../support/harness.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -90,6 +92,102 @@ describe('media-vault send and list against a running service', () => {
     expect(table.stdout).toMatch(/message id\s+sender\s+status/);
     expect(table.stdout).toContain('stored');
     expect(table.stdout).not.toContain('5511987654321');
+  });
+});
+
+describe('media-vault retry: photos that failed for a cause the operator fixed are tried again', () => {
+  // image-with-caption's photo in the Graph stand-in.
+  const MEDIA_ID = '900000000000101';
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await writeServiceFile(h.dataDir, { url: h.url, pid: process.pid, adminToken: h.service.adminToken });
+  });
+  afterAll(async () => h?.close());
+
+  /** Sends a fixture with fresh wamids and waits until its first media row is final. */
+  async function sendAndSettle(fixture: string) {
+    const { body, wamids } = freshFixture(fixture);
+    expect((await h.post(body)).status).toBe(200);
+    const [record] = await h.waitForFinal(wamids.slice(0, 1));
+    return record!;
+  }
+
+  it('refuses to run without --code, --wamid or --all, saying what to pass', async () => {
+    const result = await cli(['retry'], { DATA_DIR: h.dataDir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--code C.*--wamid W.*--all/);
+    expect(result.stdout).toBe('');
+    const both = await cli(['retry', '--all', '--code', 'graph_token_invalid'], { DATA_DIR: h.dataDir });
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/--all retries every retryable failed row/);
+  });
+
+  it('after the token is fixed, --code graph_token_invalid takes the photo from failed to stored', async () => {
+    h.standin.setFault(MEDIA_ID, 'graph-error-190', 1);
+    const failed = await sendAndSettle('image-with-caption');
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'graph_token_invalid', attempts: 1 });
+
+    const result = await cli(['retry', '--code', 'graph_token_invalid'], { DATA_DIR: h.dataDir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Requeued 1 failed row; the running service \(http:\/\/127\.0\.0\.1:\d+\) has started them\./);
+    expect(result.stdout).toContain(failed.wamid);
+
+    const [after] = await h.waitForFinal([failed.wamid]);
+    expect(after).toMatchObject({ status: 'stored', attempts: 1, errorCode: undefined });
+    expect(after?.storagePath).toMatch(/\.jpg$/);
+  });
+
+  it('--all requeues every retryable failed row but never one Meta failed (meta_131051)', async () => {
+    const unsupported = await sendAndSettle('unsupported');
+    expect(unsupported).toMatchObject({ status: 'failed', errorCode: 'meta_131051' });
+    h.standin.setFault(MEDIA_ID, 'graph-error-190', 1);
+    const failed = await sendAndSettle('image-with-caption');
+    expect(failed.status).toBe('failed');
+
+    const result = await cli(['retry', '--all'], { DATA_DIR: h.dataDir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Requeued 1 failed row;/);
+    expect(result.stdout).toContain(failed.wamid);
+    expect(result.stdout).not.toContain(unsupported.wamid);
+    expect((await h.waitForFinal([failed.wamid]))[0]?.status).toBe('stored');
+    expect(await h.service.catalog.get(unsupported.wamid)).toMatchObject({ status: 'failed', errorCode: 'meta_131051', attempts: 0 });
+
+    const byCode = await cli(['retry', '--code', 'meta_131051'], { DATA_DIR: h.dataDir });
+    expect(byCode.code).toBe(0);
+    expect(byCode.stderr).toMatch(/meta_131051 are never retried: Meta sent no media/);
+    expect(byCode.stdout).toMatch(/^No failed row matched/);
+    expect((await h.service.catalog.get(unsupported.wamid))?.status).toBe('failed');
+  });
+});
+
+describe('media-vault retry without a running service', () => {
+  it('requeues in the embedded catalog directly and says the next start picks the rows up', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mv-retry-'));
+    try {
+      const item = media();
+      const catalog = await openPgliteCatalog(path.join(dir, 'catalog'));
+      try {
+        await catalog.accept([item]);
+        await catalog.claim(item.wamid, 60_000);
+        await catalog.markFailed(item.wamid, { code: 'supabase_bucket_missing', message: 'Bucket not found' });
+      } finally {
+        await catalog.close();
+      }
+      const result = await cli(['retry', '--wamid', item.wamid, 'wamid.unknown'], { DATA_DIR: dir });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Requeued 1 failed row in the catalog\. No service runs on DATA_DIR .*the next `media-vault serve`/);
+      const reopened = await openPgliteCatalog(path.join(dir, 'catalog'));
+      try {
+        expect(await reopened.get(item.wamid)).toMatchObject({ status: 'received', attempts: 0, errorCode: 'supabase_bucket_missing' });
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

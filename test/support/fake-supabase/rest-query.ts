@@ -1,7 +1,7 @@
 /*
  * Translates the subset of PostgREST's URL grammar that postgrest-js sends for the catalog's calls into
- * parameterised SQL: select=, order=, limit=, column filters (eq, neq, lt, lte, gt, gte, is, in, with
- * `not.`), and or=/and= logic trees. Every column is checked against the table's real columns before it is
+ * parameterised SQL: select=, order=, limit=, column filters (eq, neq, lt, lte, gt, gte, like, ilike, is,
+ * in, with `not.`), and or=/and= logic trees. Every column is checked against the table's real columns before it is
  * quoted, and every value becomes a `$n` parameter, so no test can inject SQL through the fake.
  * Anything outside the subset is refused with PostgREST's parse error rather than guessed at.
  */
@@ -129,6 +129,9 @@ function condition(col: string, op: string, operand: string | string[], negate: 
   if (symbol !== undefined && typeof operand === 'string') {
     // Untyped parameters, like PostgREST's unknown literals: Postgres casts them to the column's type.
     sql = `${col} ${symbol} ${params.add(operand)}`;
+  } else if ((op === 'like' || op === 'ilike') && typeof operand === 'string') {
+    // PostgREST takes `*` as an alias of `%` in patterns; `_` and a backslash escape keep LIKE's meaning.
+    sql = `${col} ${op} ${params.add(operand.replaceAll('*', '%'))}`;
   } else if (op === 'is' && typeof operand === 'string' && IS_VALUES[operand.toLowerCase()] !== undefined) {
     sql = `${col} is ${IS_VALUES[operand.toLowerCase()]}`;
   } else if (op === 'in' && Array.isArray(operand)) {

@@ -11,7 +11,9 @@ import { registerStorageRoutes, type StorageState } from './storage-routes.ts';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The last value of each parameter; rawQuery keeps repeated ones (`error_code=…&error_code=…`). */
   query: Record<string, string>;
+  rawQuery: string;
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -44,6 +46,7 @@ export async function startFakeSupabase(options: FakeSupabaseOptions): Promise<F
       method: request.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
+      rawQuery: url.search,
       headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])),
       body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
     });
