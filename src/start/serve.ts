@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createService } from './compose.ts';
+import { stopOnSignals } from './stop-on-signals.ts';
 import { claimDataDir, readLiveServiceFile, releaseDataDir, removeServiceFile, writeServiceFile } from './service-file.ts';
 
 /** Problems that make the workers useless (they cannot download); each is one line a user can act on. */
@@ -50,19 +51,9 @@ export async function serve(config: Config): Promise<void> {
   await writeServiceFile(config.dataDir, { url: localUrl, pid: process.pid, adminToken: service.adminToken });
   logger.info({ url, catalog: config.catalog.kind, storage: service.blobs.describe(), dispatch: config.dispatch.kind, workers: config.dispatch.concurrency }, 'whatsapp-media-vault is serving POST /webhook');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: stop HTTP, drain workers, close catalog');
-    try {
-      await service.stop();
-      await removeServiceFile(config.dataDir, process.pid);
-      await releaseDataDir(config.dataDir);
-    } finally {
-      process.exit(0);
-    }
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopOnSignals(logger, 'stop HTTP, drain workers, close catalog', async () => {
+    await service.stop();
+    await removeServiceFile(config.dataDir, process.pid);
+    await releaseDataDir(config.dataDir);
+  });
 }

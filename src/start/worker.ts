@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createPipeline } from './compose.ts';
 import { downloadProblems } from './serve.ts';
+import { stopOnSignals } from './stop-on-signals.ts';
 
 /** What `media-vault worker` needs beyond what `serve` needs; each is one line a user can act on. */
 export function workerProblems(config: Config): string[] {
@@ -35,17 +36,5 @@ export async function runWorker(config: Config): Promise<void> {
   }
   logger.info({ queue: config.dispatch.queueName, catalog: config.catalog.kind, storage: pipeline.blobs.describe(), workers: config.dispatch.concurrency }, 'media-vault worker is taking jobs');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: stop the reconciler, drain workers, close queue and catalog');
-    try {
-      await pipeline.stop();
-    } finally {
-      process.exit(0);
-    }
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopOnSignals(logger, 'stop the reconciler, drain workers, close queue and catalog', () => pipeline.stop());
 }
