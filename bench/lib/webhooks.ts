@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { signBody } from '../../src/ingress/signature.ts';
-import { buildMediaWebhook } from '../../src/whatsapp/webhook-builder.ts';
+import { buildMediaWebhook, newWamid, webhookEnvelope } from '../../src/whatsapp/webhook-builder.ts';
 import type { Photo } from './photos.ts';
 
 export const APP_SECRET = 'bench_app_secret';
@@ -42,30 +41,9 @@ export function mediaPostFactory(defaultMediaId: string, photo: Photo): (mediaId
 /** A text message: signed, acknowledged, counted, no row and no work. The ack-latency reference. */
 export function textPost(): SignedPost {
   const wamid = newWamid();
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '100000000000000',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550000000', phone_number_id: PHONE_NUMBER_ID },
-              contacts: [{ profile: { name: 'Bench Customer' }, wa_id: FROM }],
-              messages: [{ from: FROM, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hello' } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  const message = { from: FROM, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hello' } };
+  const body = JSON.stringify(webhookEnvelope([message], { from: FROM, phoneNumberId: PHONE_NUMBER_ID, profileName: 'Bench Customer' }));
   return { body, signature: signBody(body, APP_SECRET), wamids: [] };
-}
-
-function newWamid(): string {
-  return `wamid.${randomBytes(24).toString('base64')}`;
 }
 
 /** POSTs one signed webhook; resolves to the status and the time to the complete answer. */

@@ -35,7 +35,12 @@ export function buildMediaWebhook(items: readonly OutgoingMedia[], options: Buil
       ...(item.type === 'sticker' ? { animated: false } : {}),
     },
   }));
-  const body = {
+  return { body: JSON.stringify(webhookEnvelope(messages, options)), wamids };
+}
+
+/** Meta's envelope around messages of one business number: one entry, one change, one contact. */
+export function webhookEnvelope(messages: readonly unknown[], options: BuildOptions): object {
+  return {
     object: 'whatsapp_business_account',
     entry: [
       {
@@ -54,9 +59,8 @@ export function buildMediaWebhook(items: readonly OutgoingMedia[], options: Buil
       },
     ],
   };
-  return { body: JSON.stringify(body), wamids };
 }
 
-function newWamid(): string {
+export function newWamid(): string {
   return `wamid.${randomBytes(24).toString('base64')}`;
 }
