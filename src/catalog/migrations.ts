@@ -1,4 +1,5 @@
 import type { SqlClient } from './sql-client.ts';
+import { SqlCatalog } from './sql-catalog.ts';
 
 export interface Migration {
   id: string;
@@ -108,4 +109,15 @@ export async function applyMigrations(db: SqlClient, list: readonly Migration[] 
     }
     return applied;
   });
+}
+
+/** A catalog over `client` once its schema is current; the client is closed if migrating fails. */
+export async function openMigratedCatalog(client: SqlClient): Promise<SqlCatalog> {
+  try {
+    await applyMigrations(client);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
+  return new SqlCatalog(client);
 }

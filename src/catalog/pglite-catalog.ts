@@ -1,7 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { applyMigrations } from './migrations.ts';
-import { SqlCatalog } from './sql-catalog.ts';
+import { openMigratedCatalog } from './migrations.ts';
+import type { SqlCatalog } from './sql-catalog.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 
 interface PgliteQueryable {
@@ -42,11 +42,5 @@ export async function openPgliteCatalog(dir: string | undefined): Promise<SqlCat
   }
   const db = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
   const client = pgliteSqlClient(db);
-  try {
-    await applyMigrations(client);
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw error;
-  }
-  return new SqlCatalog(client);
+  return openMigratedCatalog(client);
 }

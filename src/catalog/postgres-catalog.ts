@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { applyMigrations } from './migrations.ts';
-import { SqlCatalog } from './sql-catalog.ts';
+import { openMigratedCatalog } from './migrations.ts';
+import type { SqlCatalog } from './sql-catalog.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 
 export interface PostgresCatalogOptions {
@@ -77,11 +77,5 @@ export async function openPostgresCatalog(databaseUrl: string, options: Postgres
   });
   pool.on('error', options.onIdleError ?? (() => undefined));
   const client = postgresSqlClient(pool);
-  try {
-    await applyMigrations(client);
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw error;
-  }
-  return new SqlCatalog(client);
+  return openMigratedCatalog(client);
 }
